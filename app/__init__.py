@@ -1,0 +1,1 @@
+"""examreg domain: settings, entities, rules and services."""

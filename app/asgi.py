@@ -1,0 +1,145 @@
+"""Composition root: the ASGI app wiring settings, database, task queue and GraphQL."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+
+from app.db import Database
+from app.settings import Settings
+from schema import build_schema
+from schema.context import Context, bearer_token
+from workers.broker import TaskQueue
+
+log = logging.getLogger("examreg")
+
+
+class ExamregGraphQL(GraphQL):
+    """Strawberry's ASGI view with our per-request context."""
+
+    def __init__(self, database: Database, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(build_schema(), **kwargs)
+        self.database = database
+
+    async def get_context(self, request, response) -> Context:  # noqa: ANN001
+        client = request.client.host if request.client else None
+        return Context(
+            database=self.database, token=bearer_token(request.headers), client_address=client,
+            request=request, response=response,
+        )
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "examreg_http_requests", "HTTP requests", ["path", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "examreg_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry
+        )
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: counts and times HTTP requests for /metrics."""
+
+    KNOWN = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope["path"] if scope["path"] in self.KNOWN else "other"
+        status = {"code": 500}
+
+        async def send_with_status(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            self.metrics.requests.labels(path, str(status["code"])).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
+    """The whole service; with the in-process broker the worker threads live in this process."""
+    settings = settings or Settings()
+    database = Database(settings)
+    queue = TaskQueue(database)
+    run_worker = queue.in_process if run_worker is None else run_worker
+    metrics = Metrics()
+    graphql = ExamregGraphQL(
+        database,
+        graphql_ide=None if settings.production else "graphiql",
+        multipart_uploads_enabled=True,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001  any failure means not ready
+            log.warning("readiness: database unavailable: %s", exc)
+            checks["database"] = "unavailable"
+        try:
+            queue.ping()
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            log.warning("readiness: broker unavailable: %s", exc)
+            checks["broker"] = "unavailable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks,
+                             "broker": queue.kind}, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if run_worker:
+            queue.start_worker()
+        try:
+            yield
+        finally:
+            queue.close()
+            database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.state.database = database
+    app.state.queue = queue
+    app.state.settings = settings
+    return app

@@ -1,0 +1,94 @@
+"""Domain errors: a stable code for programs, a Chinese message for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # rights (sent as GraphQL errors with extensions.code)
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+    # business rules (sent as UserError in the payload)
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    NOT_IN_LIST = "NOT_IN_LIST"
+    INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    ID_NUMBER_MISMATCH = "ID_NUMBER_MISMATCH"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_DATE = "INVALID_DATE"
+    INVALID_CREDIT_CODE = "INVALID_CREDIT_CODE"
+    DUPLICATE_ID_NUMBER = "DUPLICATE_ID_NUMBER"
+    DUPLICATE = "DUPLICATE"
+    CERTIFICATE_REQUIRED = "CERTIFICATE_REQUIRED"
+    WINDOW_CLOSED = "WINDOW_CLOSED"
+    INVALID_STATE = "INVALID_STATE"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+    CONFLICT = "CONFLICT"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class AppError(Exception):
+    """A business-rule failure the user can act on."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def problems(self) -> list[FieldProblem]:
+        return [FieldProblem(self.code, self.message, self.field)]
+
+
+class ValidationFailed(AppError):
+    """Several field problems at once: every one is reported."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        first = problems[0]
+        super().__init__(first.code, first.message, first.field)
+        self._problems = problems
+
+    @property
+    def problems(self) -> list[FieldProblem]:
+        return list(self._problems)
+
+
+class NotFound(AppError):
+    def __init__(self, what: str = "记录", field: str | None = "id") -> None:
+        super().__init__(ErrorCode.NOT_FOUND, f"{what}不存在或您无权查看", field)
+
+
+class AccessError(Exception):
+    """Missing or insufficient rights; sent as a GraphQL error, not a payload error."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def unauthenticated() -> AccessError:
+    return AccessError(ErrorCode.UNAUTHENTICATED, "请先登录，或登录已过期请重新登录")
+
+
+def forbidden(message: str = "您没有执行此操作的权限") -> AccessError:
+    return AccessError(ErrorCode.FORBIDDEN, message)
+
+
+def password_change_required() -> AccessError:
+    return AccessError(ErrorCode.PASSWORD_CHANGE_REQUIRED, "首次登录请先修改初始密码，修改后才能使用其他功能")

@@ -1,0 +1,98 @@
+"""Background jobs: a row that tells the truth, and messages sent after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from app.accounts.models import Role, User
+from app.clock import now
+from app.db import after_commit
+from app.errors import NotFound
+from app.models_base import enum_column, json_column, timestamp
+
+
+class JobKind(StrEnum):
+    HEALTH_CHECK = "HEALTH_CHECK"
+    REGISTRATION_IMPORT = "REGISTRATION_IMPORT"
+    PHOTO_BATCH = "PHOTO_BATCH"
+    PDF_CHECK = "PDF_CHECK"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: JobKind = enum_column(JobKind, name="job_kind")
+    status: JobStatus = enum_column(JobStatus, name="job_status", index=True)
+    session_id: int | None = Field(default=None, foreign_key="examsession.id")
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    total: int = Field(default=0)
+    processed: int = Field(default=0)
+    result: dict | None = json_column()
+    error: str | None = Field(default=None, max_length=1000)
+    error_report_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = timestamp()
+    started_at: datetime | None = timestamp(nullable=True)
+    finished_at: datetime | None = timestamp(nullable=True)
+
+
+def enqueue(session: Session, actor_name: str, **kwargs: Any) -> None:
+    """Queue a message for `actor_name`, sent only once the transaction commits.
+
+    The sender comes from the Database the session belongs to; the composition
+    root installs it (see workers.broker).
+    """
+    sender = session.info.get("sender")
+    if sender is None:
+        raise RuntimeError("no task broker configured for this database")
+    after_commit(session, lambda: sender(actor_name, kwargs))
+
+
+def create_job(session: Session, *, kind: JobKind, actor_name: str, **fields: Any) -> Job:
+    job = Job(kind=kind, status=JobStatus.QUEUED, **fields)
+    session.add(job)
+    session.flush()
+    enqueue(session, actor_name, job_id=job.id)
+    return job
+
+
+def start_job(session: Session, job: Job, *, total: int = 0) -> None:
+    job.status = JobStatus.RUNNING
+    job.started_at = now()
+    job.total = total
+    session.add(job)
+
+
+def finish_job(session: Session, job: Job, *, result: dict | None = None, error: str | None = None) -> None:
+    job.status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
+    job.result = result
+    job.error = error
+    job.processed = job.total if not error else job.processed
+    job.finished_at = now()
+    session.add(job)
+
+
+def get_visible_job(session: Session, *, user: User, job_id: int) -> Job:
+    """A job the user started, or one of a unit in their jurisdiction."""
+    from app.auth.scope import owned_by_visible_unit
+
+    visible = sa.or_(
+        Job.created_by == user.id,
+        sa.and_(Job.unit_id.is_not(None), owned_by_visible_unit(Job.unit_id, user)),
+        sa.literal(user.role == Role.SUPERADMIN),
+    )
+    job = session.exec(select(Job).where(Job.id == job_id, visible)).first()
+    if job is None:
+        raise NotFound("任务")
+    return job

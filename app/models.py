@@ -1,0 +1,25 @@
+"""Every entity, imported once so the metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from app.accounts.models import AuthToken, Role, User
+from app.contacts.models import ServiceContact
+from app.divisions.models import Division, DivisionLevel
+from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+from app.exams.models import ExamSession
+from app.jobs import Job, JobKind, JobStatus
+from app.registrations.models import Registration, RegistrationStatus
+from app.reviews.models import ReviewAction, ReviewActionKind
+from app.sms.models import SmsMessage, SmsStatus
+from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
+from app.units.models import Unit, UnitLevel
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Attachment", "AttachmentCategory", "AuthToken", "CheckStatus", "Division", "DivisionLevel",
+    "ExamSession", "Job", "JobKind", "JobStatus", "Photo", "Registration", "RegistrationStatus",
+    "ReviewAction", "ReviewActionKind", "Role", "ServiceContact", "SmsMessage", "SmsStatus",
+    "Unit", "UnitLevel", "UnitRequest", "UnitRequestKind", "UnitRequestStatus", "User",
+    "metadata",
+]

@@ -1,0 +1,33 @@
+"""Strawberry GraphQL: the root Query and Mutation built from each feature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from strawberry.tools import merge_types
+
+from schema.accounts import AccountMutations, AccountQueries
+from schema.errors import CloseSession, ErrorPolicy
+from schema.jobs import JobMutations, JobQueries
+from schema.reference import ReferenceQueries
+from schema.registrations import RegistrationMutations, RegistrationQueries
+from schema.units import UnitMutations, UnitQueries
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+Query = merge_types("Query", (AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries))
+Mutation = merge_types("Mutation", (AccountMutations, UnitMutations, RegistrationMutations, JobMutations))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:  # noqa: ANN001
+        """Logging happens in ErrorPolicy, once, for unexpected errors only."""
+
+
+def build_schema() -> strawberry.Schema:
+    return Schema(query=Query, mutation=Mutation, extensions=[ErrorPolicy, CloseSession])
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,77 @@
+"""Per-request context: a lazily opened database session, the caller, DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.auth.tokens import user_for_token
+from app.db import Database, begin_writing
+from app.settings import Settings
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    database: Database
+    token: str | None = None
+    client_address: str | None = None
+    request: Any = None
+    response: Any = None
+    _session: Session | None = field(default=None, repr=False)
+    _user: User | None = field(default=None, repr=False)
+    _user_loaded: bool = field(default=False, repr=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self)
+
+    @property
+    def settings(self) -> Settings:
+        return self.database.settings
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self.database.session()
+        return self._session
+
+    @property
+    def user(self) -> User | None:
+        """The signed-in user, or None for a missing, expired, revoked or forged token."""
+        if not self._user_loaded:
+            self._user = user_for_token(self.session, self.token) if self.token else None
+            self._user_loaded = True
+        return self._user
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Run a mutation's work: commit on success, roll back everything on any error."""
+        session = self.session
+        if session.in_transaction():
+            session.commit()  # end the read transaction the token lookup opened
+        begin_writing(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self.loaders.clear()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def bearer_token(headers: Any) -> str | None:
+    value = headers.get("authorization") or ""
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

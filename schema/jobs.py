@@ -1,0 +1,38 @@
+"""Background jobs: status and progress."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app import health
+from app.errors import AppError
+from app.jobs import get_visible_job
+from schema.common import parse_id
+from schema.errors import UserError, perform, require_user
+from schema.types import JobType
+
+
+@strawberry.type(description="任务结果 Outcome of a mutation that starts a job")
+class JobPayload:
+    job: JobType | None = strawberry.field(default=None, description="任务 The job")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="错误 Errors")
+
+
+@strawberry.type
+class JobQueries:
+    @strawberry.field(description="后台任务的状态和进度；无权查看时返回 null A job's status and progress")
+    def job(self, info: Info, id: strawberry.ID) -> JobType | None:
+        user = require_user(info)
+        try:
+            return JobType.of(get_visible_job(info.context.session, user=user, job_id=parse_id(id)))
+        except AppError:
+            return None
+
+
+@strawberry.type
+class JobMutations:
+    @strawberry.mutation(description="检查后台任务队列是否正常（系统管理员）Queue a no-op job to check the workers")
+    def request_health_check(self, info: Info) -> JobPayload:
+        user = require_user(info)
+        return perform(info, JobPayload, lambda s: JobPayload(job=JobType.of(health.request_health_check(s, user=user))))

@@ -1,0 +1,42 @@
+"""DataLoaders, made per request so no cache outlives it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from strawberry.dataloader import DataLoader
+
+from app.accounts.models import User
+from app.accounts.service import users_by_id
+from app.registrations.service import history
+from app.reviews.models import ReviewAction
+from app.units.models import Unit
+from app.units.service import units_by_id
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+
+class Loaders:
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self.unit = DataLoader[int, Unit | None](load_fn=self._units)
+        self.history = DataLoader[int, list[ReviewAction]](load_fn=self._history)
+        self.user = DataLoader[int, User | None](load_fn=self._users)
+
+    def clear(self) -> None:
+        for loader in (self.unit, self.history, self.user):
+            loader.clear_all()
+
+    async def _units(self, ids: Sequence[int]) -> list[Unit | None]:
+        found = units_by_id(self._context.session, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _history(self, ids: Sequence[int]) -> list[list[ReviewAction]]:
+        found = history(self._context.session, list(ids))
+        return [found[i] for i in ids]
+
+    async def _users(self, ids: Sequence[int]) -> list[User | None]:
+        found = users_by_id(self._context.session, list(ids))
+        return [found.get(i) for i in ids]

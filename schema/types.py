@@ -1,0 +1,245 @@
+"""GraphQL object types mapped from entities (plain attributes: no per-field work)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from app.accounts.models import Role, User
+from app.clock import now
+from app.contacts.models import ServiceContact
+from app.divisions.models import Division, DivisionLevel
+from app.exams.models import ExamSession
+from app.jobs import Job, JobKind, JobStatus
+from app.registrations.masking import mask_id_number, mask_phone
+from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus
+from app.reviews.models import ReviewAction, ReviewActionKind
+from app.units.models import Unit, UnitLevel
+
+RoleEnum = strawberry.enum(Role, name="Role", description="角色 Account role")
+DivisionLevelEnum = strawberry.enum(DivisionLevel, name="DivisionLevel", description="区划级别 Division level")
+UnitLevelEnum = strawberry.enum(UnitLevel, name="UnitLevel", description="单位层级 REGION 自治区有关单位 / CITY 市直单位 / COUNTY 县（市、区）单位")
+StatusEnum = strawberry.enum(RegistrationStatus, name="RegistrationStatus", description="报名状态 Registration state")
+GenderEnum = strawberry.enum(Gender, name="Gender", description="性别 MALE 男 / FEMALE 女")
+ExamTypeEnum = strawberry.enum(ExamType, name="ExamType", description="报考类型 QUALIFICATION 资格考试 / RENEWAL 续职考试")
+PersonnelNatureEnum = strawberry.enum(PersonnelNature, name="PersonnelNature", description="人员性质 STAFF 在编在职 / ENTRUSTED 受委托")
+ReviewActionKindEnum = strawberry.enum(ReviewActionKind, name="ReviewActionKind", description="操作 What was done to a registration")
+JobKindEnum = strawberry.enum(JobKind, name="JobKind", description="任务类型 Background job kind")
+JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus", description="任务状态 QUEUED / RUNNING / SUCCEEDED / FAILED")
+
+
+@strawberry.type(name="Division", description="行政区划 A GB/T 2260 division")
+class DivisionType:
+    code: str = strawberry.field(description="区划代码 GB/T 2260 code")
+    name: str = strawberry.field(description="名称 Name")
+    level: DivisionLevelEnum = strawberry.field(description="级别 Level")
+    parent_code: str | None = strawberry.field(description="上级区划代码 Parent code")
+
+    @classmethod
+    def of(cls, d: Division) -> DivisionType:
+        return cls(code=d.code, name=d.name, level=d.level, parent_code=d.parent_code)
+
+
+@strawberry.type(name="Unit", description="执法单位 A law-enforcement unit")
+class UnitType:
+    id: strawberry.ID = strawberry.field(description="单位编号 Unit id")
+    name: str = strawberry.field(description="单位名称 Name")
+    credit_code: str = strawberry.field(description="统一社会信用代码 Unified social credit code")
+    level: UnitLevelEnum = strawberry.field(description="单位层级 Level")
+    division_code: str = strawberry.field(description="所在行政区划代码 Division code")
+    city_code: str | None = strawberry.field(description="所在设区的市代码 City code (none for region-level units)")
+    supervisor_id: strawberry.ID | None = strawberry.field(description="初审主管部门的单位编号 Supervising department")
+    is_department: bool = strawberry.field(description="是否为负责初审的主管部门 Reviews its own subordinate units")
+
+    @classmethod
+    def of(cls, u: Unit) -> UnitType:
+        return cls(
+            id=strawberry.ID(str(u.id)), name=u.name, credit_code=u.credit_code, level=u.level,
+            division_code=u.division_code, city_code=u.city_code,
+            supervisor_id=strawberry.ID(str(u.supervisor_id)) if u.supervisor_id else None,
+            is_department=u.is_department,
+        )
+
+
+@strawberry.type(name="User", description="账号 An account")
+class UserType:
+    id: strawberry.ID = strawberry.field(description="账号编号 Account id")
+    username: str = strawberry.field(description="用户名（单位管理员为姓名+出生年月日）Username")
+    role: RoleEnum = strawberry.field(description="角色 Role")
+    name: str = strawberry.field(description="姓名 Name")
+    must_change_password: bool = strawberry.field(description="是否须先修改初始密码 Must change the initial password first")
+    division_code: str | None = strawberry.field(description="负责的行政区划 Division the account is bound to")
+    mobile: str | None = strawberry.field(description="手机号码（接收短信）Mobile for SMS")
+    office_phone: str | None = strawberry.field(description="办公电话 Office phone")
+    email: str | None = strawberry.field(description="电子邮箱 Email")
+    birth_date: date | None = strawberry.field(description="出生日期 Birth date")
+    id_number: str | None = strawberry.field(description="身份证号码（脱敏）ID number, masked")
+    unit_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="所属单位 Unit the account belongs to")
+    async def unit(self, info: Info) -> UnitType | None:
+        if self.unit_id is None:
+            return None
+        unit = await info.context.loaders.unit.load(self.unit_id)
+        return UnitType.of(unit) if unit else None
+
+    @classmethod
+    def of(cls, u: User) -> UserType:
+        return cls(
+            id=strawberry.ID(str(u.id)), username=u.username, role=u.role, name=u.name,
+            must_change_password=u.must_change_password, division_code=u.division_code,
+            mobile=u.mobile, office_phone=u.office_phone, email=u.email, birth_date=u.birth_date,
+            id_number=mask_id_number(u.id_number) if u.id_number else None, unit_id=u.unit_id,
+        )
+
+
+@strawberry.type(name="Actor", description="操作人 Who acted")
+class ActorType:
+    username: str = strawberry.field(description="用户名 Username")
+    name: str = strawberry.field(description="姓名 Name")
+    role: RoleEnum = strawberry.field(description="角色 Role")
+
+
+@strawberry.type(name="ReviewAction", description="办理记录 One step in a registration's history")
+class ReviewActionType:
+    action: ReviewActionKindEnum = strawberry.field(description="操作 What was done")
+    from_status: StatusEnum | None = strawberry.field(description="原状态 State before")
+    to_status: StatusEnum = strawberry.field(description="新状态 State after")
+    comment: str | None = strawberry.field(description="意见 Comment or reason")
+    at: datetime = strawberry.field(description="时间 When")
+    actor_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="操作人 Who acted")
+    async def actor(self, info: Info) -> ActorType | None:
+        if self.actor_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.actor_id)
+        return ActorType(username=user.username, name=user.name, role=user.role) if user else None
+
+    @classmethod
+    def of(cls, a: ReviewAction) -> ReviewActionType:
+        return cls(action=a.action, from_status=a.from_status, to_status=a.to_status,
+                   comment=a.comment, at=a.at, actor_id=a.actor_id)
+
+
+@strawberry.type(name="UnitRef", description="单位（简要）A unit's id and name")
+class UnitRef:
+    id: strawberry.ID = strawberry.field(description="单位编号 Unit id")
+    name: str = strawberry.field(description="单位名称 Unit name")
+
+
+@strawberry.type(name="Registration", description="报名信息 One candidate in one exam session")
+class RegistrationType:
+    id: strawberry.ID = strawberry.field(description="报名编号 Registration id")
+    session_id: strawberry.ID = strawberry.field(description="考试批次编号 Exam session id")
+    status: StatusEnum = strawberry.field(description="状态 State")
+    name: str = strawberry.field(description="姓名 Name")
+    gender: GenderEnum = strawberry.field(description="性别 Gender")
+    ethnicity: str = strawberry.field(description="民族 Ethnicity")
+    id_number: str = strawberry.field(description="身份证号码：列表中脱敏，详情中完整 ID number, masked in lists")
+    political_status: str | None = strawberry.field(description="政治面貌 Political status")
+    education: str = strawberry.field(description="学历 Education")
+    major: str | None = strawberry.field(description="所学专业 Major")
+    phone: str = strawberry.field(description="手机号码：列表中脱敏，详情中完整 Mobile, masked in lists")
+    position: str | None = strawberry.field(description="职务职级 Position and rank")
+    enforcement_field: str = strawberry.field(description="执法门类 Enforcement field")
+    exam_type: ExamTypeEnum = strawberry.field(description="报考类型 Exam type")
+    certificate_number: str | None = strawberry.field(description="原执法证号 Previous certificate number")
+    personnel_nature: PersonnelNatureEnum = strawberry.field(description="人员性质 Personnel nature")
+    work_start_date: date | None = strawberry.field(description="参加工作时间 Work start date")
+    remarks: str | None = strawberry.field(description="备注 Remarks")
+    rollback_used: bool = strawberry.field(description="是否已用过回退机会 Rollback already granted once")
+    due_at: datetime | None = strawberry.field(description="审核截止时间 Review due time (pending records)")
+    overdue: bool = strawberry.field(description="审核是否已超期 Review is overdue")
+    created_at: datetime = strawberry.field(description="创建时间 Created at")
+    updated_at: datetime = strawberry.field(description="最后修改时间 Last changed at")
+    unit_id: strawberry.Private[int]
+    registration_id: strawberry.Private[int]
+
+    @strawberry.field(description="工作单位 The candidate's unit")
+    async def unit(self, info: Info) -> UnitRef:
+        unit = await info.context.loaders.unit.load(self.unit_id)
+        return UnitRef(id=strawberry.ID(str(unit.id)), name=unit.name)
+
+    @strawberry.field(description="办理记录 Every step so far, oldest first")
+    async def history(self, info: Info) -> list[ReviewActionType]:
+        actions = await info.context.loaders.history.load(self.registration_id)
+        return [ReviewActionType.of(a) for a in actions]
+
+    @classmethod
+    def of(cls, r: Registration, *, full: bool) -> RegistrationType:
+        """`full` only for a single record's detail view; lists are masked."""
+        return cls(
+            id=strawberry.ID(str(r.id)), session_id=strawberry.ID(str(r.session_id)), status=r.status,
+            name=r.name, gender=r.gender, ethnicity=r.ethnicity,
+            id_number=r.id_number if full else mask_id_number(r.id_number),
+            political_status=r.political_status, education=r.education, major=r.major,
+            phone=r.phone if full else mask_phone(r.phone),
+            position=r.position, enforcement_field=r.enforcement_field, exam_type=r.exam_type,
+            certificate_number=r.certificate_number, personnel_nature=r.personnel_nature,
+            work_start_date=r.work_start_date, remarks=r.remarks, rollback_used=r.rollback_used,
+            due_at=r.due_at, overdue=r.due_at is not None and r.due_at < now(),
+            created_at=r.created_at, updated_at=r.updated_at, unit_id=r.unit_id, registration_id=r.id,
+        )
+
+
+@strawberry.type(name="ExamSession", description="考试批次 An exam session and its registration window")
+class ExamSessionType:
+    id: strawberry.ID = strawberry.field(description="批次编号 Session id")
+    name: str = strawberry.field(description="名称 Name")
+    opens_at: datetime = strawberry.field(description="报名开始时间 Registration opens")
+    closes_at: datetime = strawberry.field(description="报名截止时间 Registration closes")
+    is_open: bool = strawberry.field(description="当前是否在报名时间内 Window open now")
+
+    @classmethod
+    def of(cls, e: ExamSession) -> ExamSessionType:
+        return cls(id=strawberry.ID(str(e.id)), name=e.name, opens_at=e.registration_opens_at,
+                   closes_at=e.registration_closes_at, is_open=e.is_open(now()))
+
+
+@strawberry.type(name="ServiceContact", description="服务咨询电话 Hotline for a region")
+class ServiceContactType:
+    division_code: str = strawberry.field(description="区划代码 Division code")
+    label: str = strawberry.field(description="服务单位 Who answers")
+    hotline: str | None = strawberry.field(description="服务咨询电话（未公布时为空）Hotline, null until published")
+    supervision_phone: str = strawberry.field(description="服务监督电话 Supervision line")
+    service_hours: str = strawberry.field(description="人工服务时间 Service hours")
+
+    @classmethod
+    def of(cls, c: ServiceContact) -> ServiceContactType:
+        return cls(division_code=c.division_code, label=c.label, hotline=c.hotline,
+                   supervision_phone=c.supervision_phone, service_hours=c.service_hours)
+
+
+@strawberry.type(name="RowError", description="逐行错误 A problem in one row of an upload")
+class RowError:
+    row: int = strawberry.field(description="行号（与表格中一致）Row number as shown in the spreadsheet")
+    column: str | None = strawberry.field(description="列名 Column header")
+    code: str = strawberry.field(description="错误代码 Error code")
+    message: str = strawberry.field(description="说明 What to fix")
+
+
+@strawberry.type(name="Job", description="后台任务 A background job: status, progress, result")
+class JobType:
+    id: strawberry.ID = strawberry.field(description="任务编号 Job id")
+    kind: JobKindEnum = strawberry.field(description="类型 Kind")
+    status: JobStatusEnum = strawberry.field(description="状态 Status")
+    total: int = strawberry.field(description="总数 Items to process")
+    processed: int = strawberry.field(description="已处理 Items processed")
+    error: str | None = strawberry.field(description="失败原因 Why the job failed")
+    error_report_url: str | None = strawberry.field(description="错误报告下载链接 Error report download link")
+    row_errors: list[RowError] = strawberry.field(description="逐行错误 Problems by row")
+    created_at: datetime = strawberry.field(description="创建时间 Created at")
+    finished_at: datetime | None = strawberry.field(description="完成时间 Finished at")
+
+    @classmethod
+    def of(cls, j: Job, *, error_report_url: str | None = None) -> JobType:
+        rows = (j.result or {}).get("rowErrors", [])
+        return cls(
+            id=strawberry.ID(str(j.id)), kind=j.kind, status=j.status, total=j.total,
+            processed=j.processed, error=j.error, error_report_url=error_report_url,
+            row_errors=[RowError(row=e["row"], column=e.get("column"), code=e["code"], message=e["message"]) for e in rows],
+            created_at=j.created_at, finished_at=j.finished_at,
+        )

@@ -1,0 +1,1 @@
+"""Dramatiq broker setup and thin actors that call app/ services."""

@@ -1,0 +1,13 @@
+"""Every actor, bound to a broker and a Database (no module-level globals)."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from app.db import Database
+from workers import health
+
+
+def register_actors(broker: dramatiq.Broker, database: Database) -> None:
+    for module in (health,):
+        module.register(broker, database)
