@@ -129,15 +129,16 @@ def id_number_problem(value: Any) -> str | None:
         if len(number) != 18:
             return f"身份证号码应为18位，当前为{len(number)}位，请核对"
         return "身份证号码只能由数字和最后一位X组成，请核对"
+    if ric.calc_check_digit(number) != number[-1]:
+        return "身份证号码校验位不正确（最后一位与前17位不符），请逐位核对"
+    try:
+        born = ric.get_birth_date(number)
+    except ValidationError:
+        return f"身份证号码中的出生日期“{number[6:14]}”不是有效日期，请核对第7至14位"
     try:
         ric.validate(number)
-    except InvalidChecksum:
-        return "身份证号码校验位不正确（最后一位与前17位不符），请逐位核对"
-    except (InvalidComponent, InvalidFormat, InvalidLength):
-        return "身份证号码中的出生日期无效，请核对第7至14位"
     except ValidationError:
-        return "身份证号码无效，请核对"
-    born = ric.get_birth_date(number)
+        return f"身份证号码前6位地区码“{number[:6]}”不是有效的行政区划代码，请核对"
     today = date.today()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < 16 or age > 80:

@@ -1,0 +1,46 @@
+"""A small GraphQL client over the ASGI test client that fails on any 5xx or traceback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.testclient import TestClient
+
+
+class Api:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.responses: list[str] = []
+
+    def post(self, body: Any, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.client.post("/graphql", json=body, headers=headers)
+        self.responses.append(response.text)
+        assert response.status_code < 500, response.text
+        assert "Traceback" not in response.text and 'File "' not in response.text, response.text
+        return response.json()
+
+    def run(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+        return self.post({"query": query, "variables": variables or {}}, token)
+
+    def data(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+        """The `data` of a response that must have no GraphQL errors."""
+        body = self.run(query, variables, token=token)
+        assert not body.get("errors"), json.dumps(body, ensure_ascii=False)
+        return body["data"]
+
+    def login(self, username: str, password: str) -> str:
+        payload = self.data(LOGIN, {"u": username, "p": password})["login"]
+        assert payload["errors"] == [], payload
+        return payload["token"]
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+LOGIN = """
+mutation Login($u: String!, $p: String!) {
+  login(username: $u, password: $p) { token user { username mustChangePassword } errors { code field message } }
+}"""
