@@ -14,7 +14,7 @@ class Api:
         self.responses: list[str] = []
 
     def post(self, body: Any, token: str | None = None) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"Bearer {token}".encode()} if token else {}
         response = self.client.post("/graphql", json=body, headers=headers)
         self.responses.append(response.text)
         assert response.status_code < 500, response.text

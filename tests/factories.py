@@ -62,7 +62,7 @@ def make_exam_session(db: Database, *, open: bool = True) -> ExamSession:
 
 def candidate(**overrides: Any) -> dict[str, Any]:
     """Valid GraphQL RegistrationInput data for a new candidate."""
-    id_number, gender = _people.id_number("450103")
+    id_number, gender = _people.id_number("450103", born_before=1990)
     data = {
         "name": _people.name(), "gender": gender.value, "ethnicity": "壮族", "idNumber": id_number,
         "politicalStatus": "中共党员", "education": "大学本科", "major": "法学", "phone": _people.phone(),
