@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
 
 from app.db import Database
 from app.settings import Settings
 from schema import build_schema
 from schema.context import Context, bearer_token
+from schema.errors import shape_errors
 from workers.broker import TaskQueue
 
 log = logging.getLogger("examreg")
@@ -30,6 +32,20 @@ class ExamregGraphQL(GraphQL):
     def __init__(self, database: Database, **kwargs) -> None:  # noqa: ANN003
         super().__init__(build_schema(), **kwargs)
         self.database = database
+
+    async def parse_http_body(self, request):  # noqa: ANN001, ANN201
+        # A JSON body that is a string or a number is a client error, not a crash.
+        try:
+            return await super().parse_http_body(request)
+        except HTTPException:
+            raise
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise HTTPException(400, "请求体不是有效的 GraphQL 请求：应为 JSON 对象 {\"query\": ..., \"variables\": {...}}") from exc
+
+    async def process_result(self, request, result):  # noqa: ANN001, ANN201
+        if result.errors:
+            result.errors = shape_errors(result.errors)
+        return await super().process_result(request, result)
 
     async def get_context(self, request, response) -> Context:  # noqa: ANN001
         client = request.client.host if request.client else None

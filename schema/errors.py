@@ -69,39 +69,39 @@ def perform(info: Info, payload: Callable[..., P], work: Callable[..., P]) -> P:
 
 
 class ErrorPolicy(SchemaExtension):
-    """Codes on every error, masking for the unexpected ones."""
+    """Codes on every error, masking for the unexpected ones (see also shape_errors)."""
 
     def on_operation(self):  # noqa: ANN201
         yield
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
-            result.errors = [self._shape(error) for error in result.errors]
+            result.errors = shape_errors(result.errors)
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if original is None:
-            if error.extensions and "code" in error.extensions:
-                return error
-            # Parsing and validation errors: the client sent a malformed request.
-            return GraphQLError(
-                error.message, error.nodes, error.source, error.positions, error.path,
-                extensions={"code": "BAD_REQUEST"},
-            )
-        if isinstance(original, AccessError):
-            return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
-                                extensions={"code": original.code.value})
-        if isinstance(original, AppError):
-            return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
-                                extensions={"code": original.code.value, "field": original.field})
-        if isinstance(original, GraphQLError):
-            return error
-        request_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error, request id %s", request_id, exc_info=original)
-        return GraphQLError(
-            f"服务器内部错误，请稍后重试；如仍有问题请联系客服并提供请求编号 {request_id}",
-            error.nodes, error.source, error.positions, error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+
+def shape_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Idempotent: the transport applies it again to errors raised before execution."""
+    return [_shape(error) for error in errors]
+
+
+def _shape(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    where = (error.nodes, error.source, error.positions, error.path)
+    if error.extensions and "code" in error.extensions:
+        return error
+    if original is None or isinstance(original, GraphQLError):
+        # Parsing, validation and variable errors: the client sent a malformed request.
+        return GraphQLError(error.message, *where, extensions={"code": "BAD_REQUEST"})
+    if isinstance(original, AccessError):
+        return GraphQLError(original.message, *where, extensions={"code": original.code.value})
+    if isinstance(original, AppError):
+        return GraphQLError(original.message, *where,
+                            extensions={"code": original.code.value, "field": original.field})
+    request_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error, request id %s", request_id, exc_info=original)
+    return GraphQLError(
+        f"服务器内部错误，请稍后重试；如仍有问题请联系客服并提供请求编号 {request_id}", *where,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
 
 
 class CloseSession(SchemaExtension):
