@@ -8,13 +8,13 @@ import time
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 
 from app.db import Database
 from app.settings import Settings

@@ -17,7 +17,8 @@ from app.db import Database
 from app.divisions.models import Division, DivisionLevel
 from app.exams.models import ExamSession
 from app.registrations.choices import EDUCATIONS, ENFORCEMENT_FIELDS, POLITICAL_STATUSES
-from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus as S
+from app.registrations.models import ExamType, Gender, PersonnelNature, Registration
+from app.registrations.models import RegistrationStatus as S
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit, UnitLevel
 from app.units.service import NewUnit, add_unit

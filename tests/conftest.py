@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
-
 from starlette.testclient import TestClient  # noqa: E402
 
 from app.asgi import create_app  # noqa: E402

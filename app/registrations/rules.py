@@ -18,10 +18,6 @@ from typing import Any
 from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
     ValidationError,
 )
 

@@ -54,8 +54,8 @@ def test_invalid_states_are_refused_by_the_database(database):
 
 
 def test_usernames_are_unique_in_the_database(database):
-    from tests.factories import make_user
     from app.accounts.models import Role
+    from tests.factories import make_user
 
     user = make_user(database, role=Role.REGION_REVIEWER)
     with pytest.raises(sa.exc.IntegrityError), database.engine.begin() as connection:
