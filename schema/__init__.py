@@ -10,14 +10,16 @@ from strawberry.tools import merge_types
 from schema.accounts import AccountMutations, AccountQueries
 from schema.errors import CloseSession, ErrorPolicy
 from schema.jobs import JobMutations, JobQueries
-from schema.reference import ReferenceQueries
+from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.units import UnitMutations, UnitQueries
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries))
-Mutation = merge_types("Mutation", (AccountMutations, UnitMutations, RegistrationMutations, JobMutations))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, UnitMutations, RegistrationMutations, JobMutations, ReferenceMutations)
+)
 
 
 class Schema(strawberry.Schema):

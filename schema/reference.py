@@ -5,9 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from app.contacts.service import service_contacts
+from app.contacts.service import service_contacts, update_service_contact
 from app.divisions.service import list_divisions
 from app.registrations import choices
+from schema.errors import UserError, perform, require_user
 from schema.types import DivisionType, ServiceContactType
 
 
@@ -38,3 +39,35 @@ class ReferenceQueries:
             educations=list(choices.EDUCATIONS),
             enforcement_fields=list(choices.ENFORCEMENT_FIELDS),
         )
+
+
+@strawberry.input(description="服务咨询电话的修改；不传的字段保持不变 Changes to a hotline; omitted fields stay")
+class ServiceContactInput:
+    label: str | None = strawberry.field(default=None, description="服务单位 Who answers")
+    hotline: str | None = strawberry.field(default=None, description="服务咨询电话；空字符串表示暂未公布 Hotline; empty un-publishes")
+    supervision_phone: str | None = strawberry.field(default=None, description="服务监督电话 Supervision line")
+    service_hours: str | None = strawberry.field(default=None, description="人工服务时间 Service hours")
+
+
+@strawberry.type(description="服务咨询电话修改结果 Outcome of updateServiceContact")
+class ServiceContactPayload:
+    contact: ServiceContactType | None = strawberry.field(default=None, description="服务咨询电话 The contact")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="错误 Errors")
+
+
+@strawberry.type
+class ReferenceMutations:
+    @strawberry.mutation(description="修改某地区的服务咨询电话（系统管理员）Edit a region's hotline (operators)")
+    def update_service_contact(
+        self, info: Info, division_code: str, input: ServiceContactInput
+    ) -> ServiceContactPayload:
+        user = require_user(info)
+
+        def work(session):  # noqa: ANN001, ANN202
+            contact = update_service_contact(
+                session, user=user, division_code=division_code, label=input.label, hotline=input.hotline,
+                supervision_phone=input.supervision_phone, service_hours=input.service_hours,
+            )
+            return ServiceContactPayload(contact=ServiceContactType.of(contact))
+
+        return perform(info, ServiceContactPayload, work)
