@@ -96,3 +96,11 @@ def get_visible_job(session: Session, *, user: User, job_id: int) -> Job:
     if job is None:
         raise NotFound("任务")
     return job
+
+
+class PeriodicRun(SQLModel, table=True):
+    """One row per periodic task per time slot: whoever inserts it first runs the task."""
+
+    name: str = Field(primary_key=True, max_length=50)
+    slot: int = Field(primary_key=True)  # e.g. unix time // interval
+    started_at: datetime = timestamp()

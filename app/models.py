@@ -3,11 +3,12 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import AuthToken, Role, User
+from app.calendar.models import HolidayScheduleDay
 from app.contacts.models import ServiceContact
 from app.divisions.models import Division, DivisionLevel
 from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
 from app.exams.models import ExamSession
-from app.jobs import Job, JobKind, JobStatus
+from app.jobs import Job, JobKind, JobStatus, PeriodicRun
 from app.registrations.models import Registration, RegistrationStatus
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.sms.models import SmsMessage, SmsStatus
@@ -18,7 +19,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Attachment", "AttachmentCategory", "AuthToken", "CheckStatus", "Division", "DivisionLevel",
-    "ExamSession", "Job", "JobKind", "JobStatus", "Photo", "Registration", "RegistrationStatus",
+    "ExamSession", "HolidayScheduleDay", "Job", "JobKind", "JobStatus", "PeriodicRun", "Photo", "Registration", "RegistrationStatus",
     "ReviewAction", "ReviewActionKind", "Role", "ServiceContact", "SmsMessage", "SmsStatus",
     "Unit", "UnitLevel", "UnitRequest", "UnitRequestKind", "UnitRequestStatus", "User",
     "metadata",

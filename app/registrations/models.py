@@ -66,6 +66,8 @@ class Registration(RegistrationData, table=True):
     rollback_used: bool = Field(default=False)
     submitted_at: datetime | None = timestamp(nullable=True)
     due_at: datetime | None = timestamp(nullable=True)
+    # Last reminder sent to the reviewers about this record's deadline.
+    reminded_at: datetime | None = timestamp(nullable=True)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()

@@ -28,6 +28,8 @@ class UnitRequest(SQLModel, table=True):
     status: UnitRequestStatus = enum_column(UnitRequestStatus, name="unit_request_status", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     unit_name: str = Field(max_length=100)
+    # For UNIT_RENAME: the name asked for.
+    new_unit_name: str | None = Field(default=None, max_length=100)
     credit_code: str = Field(max_length=18)
     division_code: str = Field(foreign_key="division.code")
     admin_name: str | None = Field(default=None, max_length=50)
@@ -40,3 +42,4 @@ class UnitRequest(SQLModel, table=True):
     decided_at: datetime | None = timestamp(nullable=True)
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     comment: str | None = Field(default=None, max_length=1000)
+    reminded_at: datetime | None = timestamp(nullable=True)

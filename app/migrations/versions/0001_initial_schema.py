@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 09:42:45.614300
+Create Date: 2026-11-29 09:57:14.872398
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -39,19 +39,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
+    op.create_table('periodicrun',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('slot', sa.Integer(), nullable=False),
+    sa.Column('started_at', app.clock.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', 'slot')
+    )
     op.create_table('smsmessage',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
     sa.Column('template', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
     sa.Column('params', sa.JSON(), nullable=True),
-    sa.Column('status', sa.Enum('PENDING', 'SENT', 'FAILED', name='sms_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('PENDING', 'SENDING', 'SENT', 'FAILED', 'UNCERTAIN', name='sms_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('subject_type', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.clock.UTCDateTime(), nullable=False),
+    sa.Column('claimed_at', app.clock.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', app.clock.UTCDateTime(), nullable=True),
     sa.Column('sent_at', app.clock.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('smsmessage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_smsmessage_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_smsmessage_status'), ['status'], unique=False)
 
     op.create_table('servicecontact',
@@ -152,6 +165,19 @@ def upgrade() -> None:
     with op.batch_alter_table('authtoken', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_authtoken_user_id'), ['user_id'], unique=False)
 
+    op.create_table('holidayscheduleday',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('is_workday', sa.Boolean(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('loaded_by', sa.Integer(), nullable=True),
+    sa.Column('loaded_at', app.clock.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['loaded_by'], ['app_user.id'], ),
+    sa.PrimaryKeyConstraint('day')
+    )
+    with op.batch_alter_table('holidayscheduleday', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_holidayscheduleday_year'), ['year'], unique=False)
+
     op.create_table('job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('HEALTH_CHECK', 'REGISTRATION_IMPORT', 'PHOTO_BATCH', 'PDF_CHECK', name='job_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -199,6 +225,7 @@ def upgrade() -> None:
     sa.Column('rollback_used', sa.Boolean(), nullable=False),
     sa.Column('submitted_at', app.clock.UTCDateTime(), nullable=True),
     sa.Column('due_at', app.clock.UTCDateTime(), nullable=True),
+    sa.Column('reminded_at', app.clock.UTCDateTime(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', app.clock.UTCDateTime(), nullable=False),
     sa.Column('updated_at', app.clock.UTCDateTime(), nullable=False),
@@ -221,6 +248,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('PENDING', 'APPROVED', 'REJECTED', name='unit_request_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('unit_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('new_unit_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('credit_code', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
     sa.Column('division_code', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('admin_name', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
@@ -233,6 +261,7 @@ def upgrade() -> None:
     sa.Column('decided_at', app.clock.UTCDateTime(), nullable=True),
     sa.Column('decided_by', sa.Integer(), nullable=True),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('reminded_at', app.clock.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by'], ['app_user.id'], ),
     sa.ForeignKeyConstraint(['division_code'], ['division.code'], ),
     sa.ForeignKeyConstraint(['requested_by'], ['app_user.id'], ),
@@ -265,6 +294,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('action', sa.Enum('CREATE', 'EDIT', 'SUBMIT', 'APPROVE', 'REJECT', 'REQUEST_ROLLBACK', 'GRANT_ROLLBACK', 'DENY_ROLLBACK', 'OPEN_TRAINING', name='review_action_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('from_status', sa.Enum('DRAFT', 'PENDING_INITIAL', 'PENDING_FINAL', 'RETURNED', 'APPROVED', 'ROLLBACK_REQUESTED', 'TRAINING_OPENED', name='review_from_status', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('to_status', sa.Enum('DRAFT', 'PENDING_INITIAL', 'PENDING_FINAL', 'RETURNED', 'APPROVED', 'ROLLBACK_REQUESTED', 'TRAINING_OPENED', name='review_to_status', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -275,6 +305,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('reviewaction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviewaction_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_reviewaction_registration_id'), ['registration_id'], unique=False)
 
     # ### end Alembic commands ###
@@ -284,6 +315,7 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('reviewaction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviewaction_registration_id'))
+        batch_op.drop_index(batch_op.f('ix_reviewaction_at'))
 
     op.drop_table('reviewaction')
     op.drop_table('photo')
@@ -304,6 +336,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_job_status'))
 
     op.drop_table('job')
+    with op.batch_alter_table('holidayscheduleday', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_holidayscheduleday_year'))
+
+    op.drop_table('holidayscheduleday')
     with op.batch_alter_table('authtoken', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_authtoken_user_id'))
 
@@ -329,8 +365,10 @@ def downgrade() -> None:
     op.drop_table('servicecontact')
     with op.batch_alter_table('smsmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_smsmessage_status'))
+        batch_op.drop_index(batch_op.f('ix_smsmessage_created_at'))
 
     op.drop_table('smsmessage')
+    op.drop_table('periodicrun')
     op.drop_table('examsession')
     with op.batch_alter_table('division', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_division_parent_code'))

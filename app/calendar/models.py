@@ -1,0 +1,20 @@
+"""Official holiday schedules that operators load for years the calendar library lacks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models_base import timestamp
+
+
+class HolidayScheduleDay(SQLModel, table=True):
+    """One day of an official schedule: a holiday, or an adjusted workday (调休)."""
+
+    day: date = Field(primary_key=True)
+    year: int = Field(index=True)
+    is_workday: bool
+    name: str | None = Field(default=None, max_length=30)  # e.g. 春节
+    loaded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    loaded_at: datetime = timestamp()
