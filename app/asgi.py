@@ -6,17 +6,21 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+import app.reviews.export  # noqa: F401  registers its download builder
+from app import downloads
 from app.db import Database
+from app.errors import AccessError, AppError
 from app.settings import Settings
 from schema import build_schema
 from schema.context import Context, bearer_token
@@ -130,6 +134,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks,
                              "broker": queue.kind}, status_code=200 if ready else 503)
 
+    async def download(request: Request) -> Response:
+        try:
+            with database.session() as session:
+                found = downloads.open_link(session, settings.secret_key, request.path_params["token"])
+        except (AppError, AccessError) as error:
+            return PlainTextResponse(error.message, status_code=404 if isinstance(error, AppError) else 403)
+        except ValueError:
+            return PlainTextResponse("下载链接无效", status_code=404)
+        disposition = f"attachment; filename*=UTF-8''{quote(found.filename)}"
+        return Response(found.content, media_type=found.media_type,
+                        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -148,6 +164,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/downloads/{token}", download),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +12,8 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Any]
 Sender = Callable[[str, dict[str, Any]], None]
@@ -101,9 +104,14 @@ def after_commit(session: Session, action: AfterCommit) -> None:
 
 
 def _run_after_commit(session: Session) -> None:
+    # The work is already committed: a failed send only delays it (the periodic
+    # sweepers re-send what stays pending), so it must not fail the request.
     actions = session.info.pop("after_commit", [])
     for action in actions:
-        action()
+        try:
+            action()
+        except Exception:  # noqa: BLE001
+            log.exception("could not hand committed work to the broker; the sweeper will retry")
 
 
 def _drop_after_commit(session: Session) -> None:

@@ -8,18 +8,25 @@ import strawberry
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries
+from schema.calendar import CalendarMutations, CalendarQueries
 from schema.errors import CloseSession, ErrorPolicy
 from schema.jobs import JobMutations, JobQueries
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
+from schema.reviews import ReviewMutations
+from schema.unit_requests import UnitRequestMutations, UnitRequestQueries
 from schema.units import UnitMutations, UnitQueries
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries))
-Mutation = merge_types(
-    "Mutation", (AccountMutations, UnitMutations, RegistrationMutations, JobMutations, ReferenceMutations)
-)
+Query = merge_types("Query", (
+    AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
+    CalendarQueries,
+))
+Mutation = merge_types("Mutation", (
+    AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
+    ReferenceMutations, CalendarMutations,
+))
 
 
 class Schema(strawberry.Schema):

@@ -9,6 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from app.accounts.models import User
 from app.accounts.service import users_by_id
+from app.registrations.blockers import Blocker, blockers_for
+from app.registrations.models import Registration
 from app.registrations.service import history
 from app.reviews.models import ReviewAction
 from app.units.models import Unit
@@ -24,9 +26,11 @@ class Loaders:
         self.unit = DataLoader[int, Unit | None](load_fn=self._units)
         self.history = DataLoader[int, list[ReviewAction]](load_fn=self._history)
         self.user = DataLoader[int, User | None](load_fn=self._users)
+        self.blockers = DataLoader[Registration, list[Blocker]](load_fn=self._blockers,
+                                                                 cache_key_fn=lambda r: r.id)
 
     def clear(self) -> None:
-        for loader in (self.unit, self.history, self.user):
+        for loader in (self.unit, self.history, self.user, self.blockers):
             loader.clear_all()
 
     async def _units(self, ids: Sequence[int]) -> list[Unit | None]:
@@ -40,3 +44,7 @@ class Loaders:
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         found = users_by_id(self._context.session, list(ids))
         return [found.get(i) for i in ids]
+
+    async def _blockers(self, records: Sequence[Registration]) -> list[list[Blocker]]:
+        found = blockers_for(self._context.session, records)
+        return [found[r.id] for r in records]

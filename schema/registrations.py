@@ -46,6 +46,8 @@ class RegistrationFilterInput:
     unit_id: strawberry.ID | None = strawberry.field(default=None, description="单位 Unit")
     exam_type: ExamTypeEnum | None = strawberry.field(default=None, description="报考类型 Exam type")
     search: str | None = strawberry.field(default=None, description="姓名或身份证号码（可输入部分）Name or (part of) ID number")
+    awaiting_my_review: bool = strawberry.field(default=False, description="只看等待我审核的（审核员的待办）A reviewer's queue")
+    overdue: bool | None = strawberry.field(default=None, description="只看已超期（true）或未超期（false）的 Overdue only")
 
 
 @strawberry.type(description="报名结果 Outcome of a registration mutation")
@@ -68,6 +70,8 @@ def _filter(f: RegistrationFilterInput | None) -> service.RegistrationFilter:
         unit_id=parse_id(f.unit_id, what="单位", field="filter.unitId") if f.unit_id else None,
         exam_type=f.exam_type,
         search=f.search,
+        awaiting_my_review=f.awaiting_my_review,
+        overdue=f.overdue,
     )
 
 

@@ -16,6 +16,7 @@ from app.jobs import Job, JobKind, JobStatus
 from app.registrations.masking import mask_id_number, mask_phone
 from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus
 from app.reviews.models import ReviewAction, ReviewActionKind
+from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
 from app.units.models import Unit, UnitLevel
 
 RoleEnum = strawberry.enum(Role, name="Role", description="角色 Account role")
@@ -130,6 +131,13 @@ class UnitRef:
     name: str = strawberry.field(description="单位名称 Unit name")
 
 
+@strawberry.type(description="提交前须处理的事项 One thing that blocks submission")
+class Blocker:
+    code: str = strawberry.field(description="代码 Code, e.g. PHOTO_MISSING, ATTACHMENT_MISSING")
+    field: str | None = strawberry.field(description="相关字段 Field concerned")
+    message: str = strawberry.field(description="说明 What to do, in Chinese")
+
+
 @strawberry.type(name="Registration", description="报名信息 One candidate in one exam session")
 class RegistrationType:
     id: strawberry.ID = strawberry.field(description="报名编号 Registration id")
@@ -157,6 +165,12 @@ class RegistrationType:
     updated_at: datetime = strawberry.field(description="最后修改时间 Last changed at")
     unit_id: strawberry.Private[int]
     registration_id: strawberry.Private[int]
+    record: strawberry.Private[Registration]
+
+    @strawberry.field(description="提交前还需处理的事项（空表示可以提交；已提交的记录为空）What still blocks submission")
+    async def blockers(self, info: Info) -> list[Blocker]:
+        found = await info.context.loaders.blockers.load(self.record)
+        return [Blocker(code=b.code, field=b.field, message=b.message) for b in found]
 
     @strawberry.field(description="工作单位 The candidate's unit")
     async def unit(self, info: Info) -> UnitRef:
@@ -182,6 +196,7 @@ class RegistrationType:
             work_start_date=r.work_start_date, remarks=r.remarks, rollback_used=r.rollback_used,
             due_at=r.due_at, overdue=r.due_at is not None and r.due_at < now(),
             created_at=r.created_at, updated_at=r.updated_at, unit_id=r.unit_id, registration_id=r.id,
+            record=r,
         )
 
 
@@ -242,4 +257,45 @@ class JobType:
             processed=j.processed, error=j.error, error_report_url=error_report_url,
             row_errors=[RowError(row=e["row"], column=e.get("column"), code=e["code"], message=e["message"]) for e in rows],
             created_at=j.created_at, finished_at=j.finished_at,
+        )
+
+
+UnitRequestKindEnum = strawberry.enum(UnitRequestKind, name="UnitRequestKind",
+                                      description="申请类型 NEW_UNIT 单位注册 / ADMIN_CHANGE 管理员变更 / UNIT_RENAME 单位更名")
+UnitRequestStatusEnum = strawberry.enum(UnitRequestStatus, name="UnitRequestStatus",
+                                        description="申请状态 PENDING 待审核 / APPROVED 已通过 / REJECTED 未通过")
+
+
+@strawberry.type(name="UnitRequest", description="单位注册 / 管理员变更申请 A unit's request, reviewed by operators")
+class UnitRequestType:
+    id: strawberry.ID = strawberry.field(description="申请编号 Request id")
+    kind: UnitRequestKindEnum = strawberry.field(description="类型 Kind")
+    status: UnitRequestStatusEnum = strawberry.field(description="状态 Status")
+    unit_id: strawberry.ID | None = strawberry.field(description="单位编号（已有单位或审核通过后）Unit")
+    unit_name: str = strawberry.field(description="单位名称 Unit name")
+    new_unit_name: str | None = strawberry.field(description="申请变更的单位名称 Requested new name")
+    credit_code: str = strawberry.field(description="统一社会信用代码 Credit code")
+    division_code: str = strawberry.field(description="行政区划代码 Division")
+    admin_name: str | None = strawberry.field(description="（新）管理员姓名 Administrator's name")
+    admin_id_number: str | None = strawberry.field(description="管理员身份证号码（脱敏）ID number, masked")
+    admin_phone: str | None = strawberry.field(description="管理员手机号码（脱敏）Mobile, masked")
+    submitted_at: datetime = strawberry.field(description="提交时间 Filed at")
+    due_at: datetime | None = strawberry.field(description="审核期限（2个工作日）Due")
+    overdue: bool = strawberry.field(description="是否已超期 Overdue")
+    decided_at: datetime | None = strawberry.field(description="审核时间 Decided at")
+    comment: str | None = strawberry.field(description="审核意见 Comment")
+
+    @classmethod
+    def of(cls, r: UnitRequest) -> UnitRequestType:
+        pending = r.status == UnitRequestStatus.PENDING
+        return cls(
+            id=strawberry.ID(str(r.id)), kind=r.kind, status=r.status,
+            unit_id=strawberry.ID(str(r.unit_id)) if r.unit_id else None, unit_name=r.unit_name,
+            new_unit_name=r.new_unit_name, credit_code=r.credit_code, division_code=r.division_code,
+            admin_name=r.admin_name,
+            admin_id_number=mask_id_number(r.admin_id_number) if r.admin_id_number else None,
+            admin_phone=mask_phone(r.admin_phone) if r.admin_phone else None,
+            submitted_at=r.submitted_at, due_at=r.due_at if pending else None,
+            overdue=pending and r.due_at is not None and r.due_at < now(),
+            decided_at=r.decided_at, comment=r.comment,
         )

@@ -21,6 +21,7 @@ from app.registrations.fields import DATA_KEYS
 from app.registrations.models import ExamType, Registration, RegistrationStatus
 from app.registrations.rules import clean_registration
 from app.registrations.workflow import check_deletable, status_after_edit
+from app.reviews.chain import awaiting_review_by
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit
 
@@ -31,6 +32,8 @@ class RegistrationFilter:
     unit_id: int | None = None
     exam_type: ExamType | None = None
     search: str | None = None  # name, or (part of) an ID number
+    awaiting_my_review: bool = False  # a reviewer's queue
+    overdue: bool | None = None
 
 
 def create_registration(
@@ -116,7 +119,10 @@ def list_registrations(
     after: str | None = None,
 ) -> Page[Registration]:
     conditions = [Registration.session_id == session_id, visible_registrations(user)]
-    conditions += _filter_conditions(filter or RegistrationFilter())
+    filter = filter or RegistrationFilter()
+    conditions += _filter_conditions(filter)
+    if filter.awaiting_my_review:
+        conditions.append(awaiting_review_by(user))
     return paginate(
         session, Registration, kind="registration", conditions=conditions, first=first, after=after
     )
@@ -141,6 +147,9 @@ def _filter_conditions(f: RegistrationFilter) -> list[Any]:
         conditions.append(Registration.unit_id == f.unit_id)
     if f.exam_type is not None:
         conditions.append(Registration.exam_type == f.exam_type)
+    if f.overdue is not None:
+        late = sa.and_(Registration.due_at.is_not(None), Registration.due_at < now())
+        conditions.append(late if f.overdue else sa.not_(late))
     search = (f.search or "").strip()
     if search:
         if len(search) > 50:

@@ -1,0 +1,61 @@
+"""Short-lived signed download links that re-check the caller's rights when used."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.errors import AppError, ErrorCode, forbidden
+
+LINK_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content: bytes
+    media_type: str
+
+
+# kind -> builder(session, user, params) -> Download; features register theirs.
+BUILDERS: dict[str, Callable[[Session, User, dict], Download]] = {}
+
+
+def sign(secret: str, *, kind: str, user_id: int, params: dict, seconds: int = LINK_SECONDS) -> str:
+    payload = json.dumps({"k": kind, "u": user_id, "p": params, "e": int(time.time()) + seconds},
+                         separators=(",", ":"), sort_keys=True).encode()
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{body}.{_mac(secret, body)}"
+
+
+def link(secret: str, *, kind: str, user_id: int, params: dict) -> str:
+    return f"/downloads/{sign(secret, kind=kind, user_id=user_id, params=params)}"
+
+
+def open_link(session: Session, secret: str, token: str) -> Download:
+    """Verify the signature and expiry, then build the file as the signed-in user would see it."""
+    body, _, mac = token.partition(".")
+    if not body or not hmac.compare_digest(mac, _mac(secret, body)):
+        raise AppError(ErrorCode.NOT_FOUND, "下载链接无效")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    if claims["e"] < time.time():
+        raise AppError(ErrorCode.INVALID, "下载链接已过期，请回到页面重新点击下载")
+    user = session.get(User, claims["u"])
+    if user is None or not user.is_active:
+        raise forbidden("下载链接对应的账号已停用")
+    builder = BUILDERS.get(claims["k"])
+    if builder is None:
+        raise AppError(ErrorCode.NOT_FOUND, "下载链接无效")
+    return builder(session, user, claims["p"])
+
+
+def _mac(secret: str, body: str) -> str:
+    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()[:32]

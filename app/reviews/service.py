@@ -1,0 +1,213 @@
+"""The review workflow: submit, two-level review, rollback, training opening.
+
+Each move is one conditional UPDATE (id, expected status, version), so when two
+people act on the same record at once exactly one wins and the other is told.
+Batch actions are all-or-nothing per record, never for the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.accounts.models import Role, User
+from app.auth.permissions import require_role, require_unit_admin
+from app.auth.scope import visible_registrations
+from app.calendar.service import review_due
+from app.clock import now
+from app.errors import AppError, ErrorCode, FieldProblem, NotFound
+from app.exams.models import ExamSession
+from app.registrations.blockers import blockers_for
+from app.registrations.models import Registration
+from app.registrations.models import RegistrationStatus as S
+from app.registrations.workflow import STATUS_LABELS, next_status
+from app.reviews.chain import awaiting_review_by
+from app.reviews.models import ReviewAction, ReviewActionKind
+from app.sms.service import queue_sms
+from app.sms.templates import SmsTemplate
+
+MAX_BATCH = 500
+MAX_COMMENT = 1000
+
+
+@dataclass
+class Outcome:
+    id: int
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def submit_registrations(session: Session, *, user: User, ids: list[int]) -> list[Outcome]:
+    require_unit_admin(user)
+
+    def submit(record: Registration) -> None:
+        blockers = blockers_for(session, [record])[record.id]
+        if blockers:
+            raise _Blocked([FieldProblem(b.code, b.message, b.field) for b in blockers])
+        submitted = now()
+        _move(session, record, user, ReviewActionKind.SUBMIT, submitted_at=submitted,
+              due_at=review_due(session, submitted), reminded_at=None)
+
+    return _each(session, user, ids, submit)
+
+
+def review_registrations(
+    session: Session, *, user: User, ids: list[int], approve: bool, comment: str | None
+) -> list[Outcome]:
+    require_role(user, Role.COUNTY_REVIEWER, Role.CITY_REVIEWER, Role.DEPT_REVIEWER, Role.REGION_REVIEWER,
+                 message="只有审核员可以审核报名信息")
+    comment = _comment(comment, required=not approve, what="退回原因")
+    action = ReviewActionKind.APPROVE if approve else ReviewActionKind.REJECT
+
+    def review(record: Registration) -> None:
+        _require_stage(session, user, record, (S.PENDING_INITIAL, S.PENDING_FINAL))
+        becomes = next_status(action, record.status)
+        done = becomes in (S.APPROVED, S.RETURNED)
+        _move(session, record, user, action, comment=comment,
+              **({"due_at": None, "reminded_at": None} if done else {}))
+
+    return _each(session, user, ids, review)
+
+
+def request_rollback(session: Session, *, user: User, registration_id: int, reason: str | None) -> Registration:
+    require_unit_admin(user)
+    reason = _comment(reason, required=True, what="回退原因")
+    record = _visible(session, user, registration_id)
+    if record.rollback_used:
+        raise AppError(ErrorCode.ROLLBACK_USED, "这条报名信息已经回退过一次，每条已终审的报名信息仅有一次回退机会")
+    requested = now()
+    _move(session, record, user, ReviewActionKind.REQUEST_ROLLBACK, comment=reason,
+          due_at=review_due(session, requested), reminded_at=None,
+          extra_where=Registration.rollback_used.is_(False))
+    return record
+
+
+def decide_rollback(
+    session: Session, *, user: User, registration_id: int, approve: bool, comment: str | None
+) -> Registration:
+    comment = _comment(comment, required=not approve, what="不同意回退的理由")
+    record = _visible(session, user, registration_id)
+    _require_stage(session, user, record, (S.ROLLBACK_REQUESTED,))
+    if approve:
+        _move(session, record, user, ReviewActionKind.GRANT_ROLLBACK, comment=comment, rollback_used=True,
+              due_at=None, reminded_at=None, extra_where=Registration.rollback_used.is_(False))
+    else:
+        _move(session, record, user, ReviewActionKind.DENY_ROLLBACK, comment=comment, due_at=None,
+              reminded_at=None)
+    return record
+
+
+def open_training(session: Session, *, user: User, ids: list[int]) -> list[Outcome]:
+    require_role(user, Role.TRAINING_OPERATOR, Role.SUPERADMIN, message="只有培训机构可以开通网络培训")
+    names: dict[int, str] = {}
+
+    def open_one(record: Registration) -> None:
+        _move(session, record, user, ReviewActionKind.OPEN_TRAINING)
+        if record.session_id not in names:
+            names[record.session_id] = session.get(ExamSession, record.session_id).name
+        queue_sms(session, phone=record.phone, template=SmsTemplate.TRAINING_OPENED,
+                  params={"name": record.name, "session": names[record.session_id]},
+                  subject=("registration", record.id))
+
+    return _each(session, user, ids, open_one)
+
+
+class _Blocked(AppError):
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(problems[0].code, problems[0].message, problems[0].field)
+        self._problems = problems
+
+    @property
+    def problems(self) -> list[FieldProblem]:
+        return list(self._problems)
+
+
+def _each(session: Session, user: User, ids: list[int], act: Callable[[Registration], None]) -> list[Outcome]:
+    """Apply `act` to every record on its own: one record's failure leaves the others done."""
+    if not ids:
+        raise AppError(ErrorCode.REQUIRED, "请至少选择一条报名信息", "ids")
+    if len(ids) > MAX_BATCH:
+        raise AppError(ErrorCode.INVALID, f"一次最多处理{MAX_BATCH}条，请分批操作", "ids")
+    records = {r.id: r for r in session.exec(
+        select(Registration).where(Registration.id.in_(ids), visible_registrations(user)))}
+    outcomes = []
+    for registration_id in dict.fromkeys(ids):
+        outcome = Outcome(registration_id)
+        record = records.get(registration_id)
+        if record is None:
+            outcome.problems = NotFound("报名信息").problems
+        else:
+            try:
+                with session.begin_nested():
+                    act(record)
+            except AppError as error:
+                session.refresh(record)
+                outcome.problems = error.problems
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _visible(session: Session, user: User, registration_id: int) -> Registration:
+    record = session.exec(
+        select(Registration).where(Registration.id == registration_id, visible_registrations(user))).first()
+    if record is None:
+        raise NotFound("报名信息")
+    return record
+
+
+def _require_stage(session: Session, user: User, record: Registration, statuses: tuple[S, ...]) -> None:
+    if record.status not in statuses:
+        next_status(ReviewActionKind.APPROVE if S.ROLLBACK_REQUESTED not in statuses
+                    else ReviewActionKind.GRANT_ROLLBACK, record.status)  # raises the state message
+    mine = session.exec(select(Registration.id).where(Registration.id == record.id,
+                                                      awaiting_review_by(user))).first()
+    if mine is None:
+        stage = "终审" if record.status != S.PENDING_INITIAL else "初审"
+        raise AppError(ErrorCode.NOT_YOUR_STAGE,
+                       f"这条报名信息当前为“{STATUS_LABELS[record.status]}”，{stage}不由您负责")
+
+
+def _move(
+    session: Session,
+    record: Registration,
+    user: User,
+    action: ReviewActionKind,
+    *,
+    comment: str | None = None,
+    extra_where: Any = None,
+    **values: Any,
+) -> None:
+    """One conditional UPDATE from the state we read; a concurrent change makes it miss."""
+    before = record.status
+    after = next_status(action, before)
+    conditions = [Registration.id == record.id, Registration.status == before, Registration.version == record.version]
+    if extra_where is not None:
+        conditions.append(extra_where)
+    result = session.execute(
+        sa.update(Registration).where(*conditions)
+        .values(status=after, version=Registration.version + 1, updated_at=now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AppError(ErrorCode.CONFLICT, "这条报名信息刚刚已被其他人处理，请刷新后查看最新状态")
+    session.add(ReviewAction(registration_id=record.id, actor_id=user.id, actor_role=user.role.value,
+                             action=action, from_status=before, to_status=after, comment=comment))
+    session.flush()
+    session.refresh(record)
+
+
+def _comment(text: str | None, *, required: bool, what: str) -> str | None:
+    text = (text or "").strip() or None
+    if required and text is None:
+        raise AppError(ErrorCode.COMMENT_REQUIRED, f"请填写{what}，单位管理员将据此修改", "comment")
+    if text is not None and len(text) > MAX_COMMENT:
+        raise AppError(ErrorCode.TOO_LONG, f"{what}不能超过{MAX_COMMENT}个字", "comment")
+    return text
+

@@ -1,0 +1,103 @@
+"""Submission, two-level review, rollback and training opening."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from app import downloads
+from app.reviews import export, service
+from app.reviews.service import Outcome
+from schema.common import parse_id
+from schema.errors import UserError, perform, require_user
+from schema.registrations import RegistrationPayload
+from schema.types import RegistrationType
+
+
+@strawberry.enum(description="审核决定 Review decision")
+class ReviewDecision(Enum):
+    APPROVE = strawberry.enum_value("APPROVE", description="通过 Approve")
+    REJECT = strawberry.enum_value("REJECT", description="退回（须填写原因）Return to the unit (comment required)")
+
+
+@strawberry.type(description="批量操作中一条记录的结果 Outcome for one record of a batch")
+class BatchResult:
+    id: strawberry.ID = strawberry.field(description="报名编号 Registration id")
+    ok: bool = strawberry.field(description="是否成功 Succeeded")
+    errors: list[UserError] = strawberry.field(description="该记录的问题 Why it did not")
+
+
+@strawberry.type(description="批量操作结果：每条记录各自成功或失败 Batch outcome, per record")
+class BatchPayload:
+    results: list[BatchResult] = strawberry.field(default_factory=list, description="逐条结果 Per record")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="整体错误 Errors for the whole call")
+
+
+@strawberry.type(description="下载链接 A short-lived download link")
+class DownloadPayload:
+    url: str | None = strawberry.field(default=None, description="下载地址（10分钟内有效）Link, valid 10 minutes")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="错误 Errors")
+
+
+def _batch(outcomes: list[Outcome]) -> BatchPayload:
+    return BatchPayload(results=[
+        BatchResult(id=strawberry.ID(str(o.id)), ok=o.ok,
+                    errors=[UserError(code=p.code, field=p.field, message=p.message) for p in o.problems])
+        for o in outcomes
+    ])
+
+
+def _ids(ids: list[strawberry.ID]) -> list[int]:
+    # An id that cannot exist is reported per record like any unknown id.
+    return [parse_id(i) if str(i).strip().isdigit() and len(str(i).strip()) <= 18 else 0 for i in ids]
+
+
+@strawberry.type
+class ReviewMutations:
+    @strawberry.mutation(description="提交报名信息（单位管理员）；每条记录各自成功或列出所有不能提交的原因 Submit")
+    def submit_registrations(self, info: Info, ids: list[strawberry.ID]) -> BatchPayload:
+        user = require_user(info)
+        return perform(info, BatchPayload,
+                       lambda s: _batch(service.submit_registrations(s, user=user, ids=_ids(ids))))
+
+    @strawberry.mutation(description="审核报名信息（初审或终审，按审核员所在环节）；退回须填写原因 Review in batch")
+    def review_registrations(
+        self, info: Info, ids: list[strawberry.ID], decision: ReviewDecision, comment: str | None = None
+    ) -> BatchPayload:
+        user = require_user(info)
+        return perform(info, BatchPayload, lambda s: _batch(service.review_registrations(
+            s, user=user, ids=_ids(ids), approve=decision == ReviewDecision.APPROVE, comment=comment)))
+
+    @strawberry.mutation(description="申请回退已终审通过的报名信息（每条仅一次）Ask for a rollback")
+    def request_rollback(self, info: Info, id: strawberry.ID, reason: str) -> RegistrationPayload:
+        user = require_user(info)
+        return perform(info, RegistrationPayload, lambda s: RegistrationPayload(registration=RegistrationType.of(
+            service.request_rollback(s, user=user, registration_id=parse_id(id), reason=reason), full=True)))
+
+    @strawberry.mutation(description="终审审核员处理回退申请 Decide a rollback (final reviewer)")
+    def decide_rollback(
+        self, info: Info, id: strawberry.ID, approve: bool, comment: str | None = None
+    ) -> RegistrationPayload:
+        user = require_user(info)
+        return perform(info, RegistrationPayload, lambda s: RegistrationPayload(registration=RegistrationType.of(
+            service.decide_rollback(s, user=user, registration_id=parse_id(id), approve=approve, comment=comment),
+            full=True)))
+
+    @strawberry.mutation(description="开通网络培训并短信通知考生（培训机构）Open online training")
+    def open_training(self, info: Info, ids: list[strawberry.ID]) -> BatchPayload:
+        user = require_user(info)
+        return perform(info, BatchPayload, lambda s: _batch(service.open_training(s, user=user, ids=_ids(ids))))
+
+    @strawberry.mutation(description="导出终审通过名单（xlsx，培训机构）Export approved candidates")
+    def export_training_candidates(self, info: Info, session_id: strawberry.ID) -> DownloadPayload:
+        user = require_user(info)
+
+        def work(session):  # noqa: ANN001, ANN202
+            params = {"session_id": parse_id(session_id, what="考试批次", field="sessionId")}
+            export.authorize(session, user, params["session_id"])
+            return DownloadPayload(url=downloads.link(info.context.settings.secret_key, kind=export.KIND,
+                                                      user_id=user.id, params=params))
+
+        return perform(info, DownloadPayload, work)
