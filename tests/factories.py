@@ -87,3 +87,21 @@ def make_registration(
         registration = Registration(session_id=exam.id, unit_id=unit.id, status=status, **values)
         session.add(registration)
     return registration
+
+
+def make_documents_ready(db: Database, *, unit: Unit, exam: ExamSession, registrations: list[int] = (),
+                         delegation: bool = False) -> None:
+    """The proof PDFs of a unit and the photos of some records, as checked OK (the upload paths
+    have their own tests; the workflow only reads the verdicts)."""
+    from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+
+    categories = [AttachmentCategory.ESTABLISHMENT_PLAN, AttachmentCategory.POWER_LIST,
+                  AttachmentCategory.EMPLOYMENT_PROOF] + ([AttachmentCategory.DELEGATION_LETTER] if delegation else [])
+    with db.transaction() as session:
+        for category in categories:
+            session.add(Attachment(session_id=exam.id, unit_id=unit.id, category=category,
+                                   file_name=f"{category.value}.pdf", content_hash="0" * 64, size=1000, pages=1,
+                                   status=CheckStatus.OK))
+        for registration_id in registrations:
+            session.add(Photo(registration_id=int(registration_id), file_name="photo.jpg", content_hash="1" * 64,
+                              size=200_000, width=413, height=531, dpi=300, status=CheckStatus.OK))
