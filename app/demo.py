@@ -12,6 +12,7 @@ from stdnum.cn import ric, uscc
 
 from app.accounts.models import Role
 from app.accounts.service import NewUser, create_account
+from app.calendar.service import REVIEW_WORKING_DAYS, WorkingCalendar
 from app.clock import now
 from app.db import Database
 from app.divisions.models import Division, DivisionLevel
@@ -19,6 +20,7 @@ from app.exams.models import ExamSession
 from app.registrations.choices import EDUCATIONS, ENFORCEMENT_FIELDS, POLITICAL_STATUSES
 from app.registrations.models import ExamType, Gender, PersonnelNature, Registration
 from app.registrations.models import RegistrationStatus as S
+from app.registrations.workflow import PENDING_REVIEW
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit, UnitLevel
 from app.units.service import NewUnit, add_unit
@@ -164,6 +166,7 @@ def _registrations(session: Session, exam: ExamSession, units: list[Unit], peopl
     admins = dict(session.execute(sa.text("SELECT unit_id, id FROM app_user WHERE role = 'UNIT_ADMIN'")).all())
     weights = [5 if u.level == UnitLevel.COUNTY else 3 for u in units]
     started = now()
+    calendar = WorkingCalendar.load(session)
     for offset in range(0, scale, 5000):
         rows = []
         for _ in range(min(5000, scale - offset)):
@@ -183,6 +186,7 @@ def _registrations(session: Session, exam: ExamSession, units: list[Unit], peopl
                 personnel_nature=PersonnelNature.ENTRUSTED if rng.random() < 0.1 else PersonnelNature.STAFF,
                 work_start_date=date(rng.randint(2005, 2022), rng.randint(1, 12), 1), remarks=None,
                 rollback_used=False, submitted_at=submitted, created_by=admins.get(unit.id),
+                due_at=calendar.due(submitted, REVIEW_WORKING_DAYS) if status in PENDING_REVIEW else None,
                 created_at=started, updated_at=started, version=1,
             ))
         session.execute(sa.insert(Registration), rows)

@@ -110,6 +110,7 @@ class ReviewActionType:
     to_status: StatusEnum = strawberry.field(description="新状态 State after")
     comment: str | None = strawberry.field(description="意见 Comment or reason")
     at: datetime = strawberry.field(description="时间 When")
+    actor_role: RoleEnum | None = strawberry.field(description="操作时的角色 The actor's role at the time")
     actor_id: strawberry.Private[int | None]
 
     @strawberry.field(description="操作人 Who acted")
@@ -121,8 +122,8 @@ class ReviewActionType:
 
     @classmethod
     def of(cls, a: ReviewAction) -> ReviewActionType:
-        return cls(action=a.action, from_status=a.from_status, to_status=a.to_status,
-                   comment=a.comment, at=a.at, actor_id=a.actor_id)
+        return cls(action=a.action, from_status=a.from_status, to_status=a.to_status, comment=a.comment,
+                   at=a.at, actor_role=Role(a.actor_role) if a.actor_role else None, actor_id=a.actor_id)
 
 
 @strawberry.type(name="UnitRef", description="单位（简要）A unit's id and name")

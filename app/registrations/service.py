@@ -211,6 +211,7 @@ def _record(
         ReviewAction(
             registration_id=registration.id,
             actor_id=user.id,
+            actor_role=user.role.value,
             action=kind,
             from_status=from_status,
             to_status=registration.status,
