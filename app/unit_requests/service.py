@@ -146,9 +146,8 @@ def review_unit_request(
                 unit.name = request.new_unit_name
                 session.add(unit)
             username, password = _new_admin(session, settings, request, unit)
-            _text(session, request, SmsTemplate.UNIT_REQUEST_APPROVED, {
-                "unit": unit.name, "kind": label,
-                "detail": f"新管理员登录名：{username}，初始密码：{password}，首次登录后请立即修改密码。"})
+            _text(session, request, SmsTemplate.ADMIN_CHANGED,
+                  {"unit": unit.name, "username": username, "password": password})
         case UnitRequestKind.UNIT_RENAME:
             unit = session.get(Unit, request.unit_id)
             unit.name = request.new_unit_name

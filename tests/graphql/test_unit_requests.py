@@ -89,6 +89,5 @@ def test_admin_change_replaces_the_old_admin_and_a_rejection_says_why(backend):
     assert error_codes(api.run("{ me { username } }", token=old_token)) == ["UNAUTHENTICATED"]
     assert api.data(LOGIN, {"u": old.username, "p": PASSWORD})["login"]["token"] is None
     sms = last_sms(backend, "13877200000")
-    assert sms["template"] == "UNIT_REQUEST_APPROVED" and "覃丽19900101" in sms["detail"]
-    password = sms["detail"].split("初始密码：")[1].split("，")[0]
-    assert api.data(LOGIN, {"u": "覃丽19900101", "p": password})["login"]["token"]
+    assert sms["template"] == "ADMIN_CHANGED" and sms["username"] == "覃丽19900101"
+    assert api.data(LOGIN, {"u": "覃丽19900101", "p": sms["password"]})["login"]["token"]
