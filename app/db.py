@@ -80,14 +80,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
-        with self.session() as session:
-            begin_writing(session)
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with self.session() as session, writing(session):
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -96,6 +90,18 @@ class Database:
 def begin_writing(session: Session) -> None:
     """Mark the session's transaction as one that will write (matters for SQLite)."""
     session.connection(execution_options={WRITE_OPTION: True})
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """One writing transaction on `session`: committed on success, rolled back on any error."""
+    begin_writing(session)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def after_commit(session: Session, action: AfterCommit) -> None:

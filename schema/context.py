@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.auth.tokens import user_for_token
-from app.db import Database, begin_writing
+from app.db import Database, writing
 from app.settings import Settings
 from schema.loaders import Loaders
 
@@ -55,13 +55,9 @@ class Context:
         session = self.session
         if session.in_transaction():
             session.commit()  # end the read transaction the token lookup opened
-        begin_writing(session)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with writing(session):
+                yield session
         finally:
             self.loaders.clear()
 
