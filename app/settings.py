@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "examreg-development-secret-change-me"
@@ -27,6 +27,30 @@ class Settings(BaseSettings):
     initial_password: str = "8888"
     sql_echo: bool = False
 
+    # SMS: "console" logs messages (embedded default), "aliyun" sends through Alibaba Cloud SMS.
+    sms_provider: str = Field("console", description="console | aliyun")
+    sms_aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    sms_aliyun_region: str = "cn-hangzhou"
+    sms_aliyun_access_key_id: str = ""
+    sms_aliyun_access_key_secret: SecretStr = SecretStr("")
+    sms_aliyun_sign_name: str = ""
+    # JSON object: our template name -> the provider's template code, e.g. {"TRAINING_OPENED": "SMS_123"}.
+    sms_aliyun_template_codes: dict[str, str] = Field(default_factory=dict)
+    sms_request_timeout_seconds: float = 10.0
+    sms_max_attempts: int = Field(8, ge=1)
+    sms_retry_first_seconds: float = Field(15.0, gt=0)
+    sms_retry_longest_seconds: float = Field(3600.0, gt=0)
+    # The sweeper re-sends a PENDING row this long after it was due (a lost broker message).
+    sms_pending_grace_seconds: float = Field(120.0, gt=0)
+    # A SENDING row older than this belongs to a dead worker; the sweeper asks the provider about it.
+    sms_sending_lease_seconds: float = Field(300.0, gt=0)
+    # How long the sweeper keeps asking a provider whose query fails before it flags the row UNCERTAIN.
+    sms_reconcile_give_up_seconds: float = Field(3600.0, gt=0)
+
+    # Periodic tasks (see workers/periodic.py): JSON object of actor name -> seconds; 0 turns one off.
+    periodic_intervals: dict[str, float] = Field(default_factory=dict)
+    periodic_tick_seconds: float = Field(1.0, gt=0)
+
     @property
     def production(self) -> bool:
         return self.environment.lower() == "production"
@@ -39,4 +63,22 @@ class Settings(BaseSettings):
     def _refuse_development_secret_in_production(self) -> Settings:
         if self.production and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("SECRET_KEY must be set to a private value in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_sms(self) -> Settings:
+        if self.sms_provider not in ("console", "aliyun"):
+            raise ValueError(f"SMS_PROVIDER must be console or aliyun, not {self.sms_provider!r}")
+        if self.sms_provider == "aliyun":
+            missing = [name for name, value in (
+                ("SMS_ALIYUN_ACCESS_KEY_ID", self.sms_aliyun_access_key_id),
+                ("SMS_ALIYUN_ACCESS_KEY_SECRET", self.sms_aliyun_access_key_secret.get_secret_value()),
+                ("SMS_ALIYUN_SIGN_NAME", self.sms_aliyun_sign_name),
+            ) if not value]
+            if missing:
+                raise ValueError(f"SMS_PROVIDER=aliyun needs {', '.join(missing)}")
+        # httpx's timeout bounds each phase (connect, write, read), so a call can last about three times it;
+        # the sweeper must not ask the provider about a message whose call may still be in flight.
+        if self.sms_sending_lease_seconds <= 3 * self.sms_request_timeout_seconds:
+            raise ValueError("SMS_SENDING_LEASE_SECONDS must exceed three times SMS_REQUEST_TIMEOUT_SECONDS")
         return self
