@@ -10,7 +10,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from app.db import Database
-from workers import registry
+from workers import periodic, registry
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class TaskQueue:
         self.broker.emit_after("process_boot")
         registry.register_actors(self.broker, database)
         self.worker: dramatiq.Worker | None = None
+        self.scheduler: periodic.PeriodicScheduler | None = None
         database.sender = self.send
 
     @property
@@ -44,8 +45,16 @@ class TaskQueue:
             self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
             self.worker.start()
             log.info("started %s worker with %d threads", self.kind, threads)
+        if self.scheduler is None:
+            settings = self.database.settings
+            tasks = periodic.schedule(settings, self.broker.get_declared_actors())
+            self.scheduler = periodic.PeriodicScheduler(self.database, tasks, tick=settings.periodic_tick_seconds)
+            self.scheduler.start()
 
     def stop_worker(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
         if self.worker is not None:
             self.worker.stop(timeout=10_000)
             self.worker = None
