@@ -14,6 +14,7 @@ from schema.jobs import JobMutations, JobQueries
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.reviews import ReviewMutations
+from schema.sms import SmsMutations, SmsQueries
 from schema.unit_requests import UnitRequestMutations, UnitRequestQueries
 from schema.units import UnitMutations, UnitQueries
 
@@ -21,11 +22,11 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (
     AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
-    CalendarQueries,
+    CalendarQueries, SmsQueries,
 ))
 Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
-    ReferenceMutations, CalendarMutations,
+    ReferenceMutations, CalendarMutations, SmsMutations,
 ))
 
 

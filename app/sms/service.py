@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.accounts.models import User
+from app.auth.permissions import require_operator
+from app.errors import AppError, ErrorCode, NotFound
 from app.jobs import enqueue
+from app.pagination import Page, paginate
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.templates import SmsTemplate
 
 SEND_ACTOR = "send_sms"
+RESENDABLE = frozenset({SmsStatus.FAILED, SmsStatus.UNCERTAIN})
 
 
 def queue_sms(
@@ -26,5 +32,37 @@ def queue_sms(
     )
     session.add(message)
     session.flush()
+    enqueue(session, SEND_ACTOR, message_id=message.id)
+    return message
+
+
+def list_sms_messages(
+    session: Session, *, user: User, status: SmsStatus | None = None, phone: str | None = None,
+    first: int | None = None, after: str | None = None,
+) -> Page[SmsMessage]:
+    """The outbox for operators, newest first."""
+    require_operator(user)
+    conditions = []
+    if status is not None:
+        conditions.append(SmsMessage.status == status)
+    if phone and phone.strip():
+        conditions.append(SmsMessage.phone == phone.strip())
+    return paginate(session, SmsMessage, kind="SmsMessage", conditions=conditions, first=first, after=after)
+
+
+def resend_sms_message(session: Session, *, user: User, message_id: int) -> SmsMessage:
+    """An operator sends a FAILED or UNCERTAIN message again, with a fresh attempt budget."""
+    require_operator(user)
+    message = session.get(SmsMessage, message_id)
+    if message is None:
+        raise NotFound("短信")
+    reopened = session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status.in_(RESENDABLE))
+        .values(status=SmsStatus.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, last_error=None)
+    )
+    if reopened.rowcount != 1:
+        raise AppError(ErrorCode.INVALID_STATE, "只有发送失败或状态待核实的短信可以重新发送", "id")
+    session.refresh(message)
     enqueue(session, SEND_ACTOR, message_id=message.id)
     return message
