@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "examreg-development-secret-change-me"
 
@@ -35,7 +37,7 @@ class Settings(BaseSettings):
     sms_aliyun_access_key_secret: SecretStr = SecretStr("")
     sms_aliyun_sign_name: str = ""
     # JSON object: our template name -> the provider's template code, e.g. {"TRAINING_OPENED": "SMS_123"}.
-    sms_aliyun_template_codes: dict[str, str] = Field(default_factory=dict)
+    sms_aliyun_template_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     sms_request_timeout_seconds: float = 10.0
     sms_max_attempts: int = Field(8, ge=1)
     sms_retry_first_seconds: float = Field(15.0, gt=0)
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     sms_reconcile_give_up_seconds: float = Field(3600.0, gt=0)
 
     # Periodic tasks (see workers/periodic.py): JSON object of actor name -> seconds; 0 turns one off.
-    periodic_intervals: dict[str, float] = Field(default_factory=dict)
+    periodic_intervals: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
     periodic_tick_seconds: float = Field(1.0, gt=0)
 
     @property
@@ -64,6 +66,14 @@ class Settings(BaseSettings):
         if self.production and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("SECRET_KEY must be set to a private value in production")
         return self
+
+    @field_validator("sms_aliyun_template_codes", "periodic_intervals", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        # An unset variable passed through docker compose arrives as "": the same as not set.
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
 
     @model_validator(mode="after")
     def _check_sms(self) -> Settings:

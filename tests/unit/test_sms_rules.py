@@ -90,6 +90,11 @@ def test_template_codes_and_intervals_are_read_as_json_from_the_environment(monk
     settings = Settings(_env_file=None)
     assert settings.sms_aliyun_template_codes == {"TRAINING_OPENED": "SMS_480010001"}
     assert settings.periodic_intervals == {"sweep_sms_outbox": 5.0}
+    # docker compose passes an unset variable as an empty string
+    monkeypatch.setenv("SMS_ALIYUN_TEMPLATE_CODES", "")
+    monkeypatch.setenv("PERIODIC_INTERVALS", " ")
+    settings = Settings(_env_file=None)
+    assert settings.sms_aliyun_template_codes == {} and settings.periodic_intervals == {}
 
 
 def test_the_console_channel_masks_phones_always_and_passwords_in_production(caplog):
