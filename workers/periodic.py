@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # (actor name, default interval in seconds); PERIODIC_INTERVALS overrides an interval, 0 turns it off.
 PERIODIC: list[tuple[str, float]] = [
     ("sweep_sms_outbox", 60),
+    ("send_review_reminders", 3600),
 ]
 
 

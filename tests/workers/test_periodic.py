@@ -42,7 +42,7 @@ def test_each_slot_is_sent_by_exactly_one_of_several_processes(backend):
 
 
 def test_intervals_come_from_settings_and_zero_turns_a_task_off():
-    names = [name for name, _ in PERIODIC]
+    names = ["sweep_sms_outbox"]
     assert schedule(Settings(_env_file=None), names) == [("sweep_sms_outbox", 60.0)]
     assert schedule(Settings(_env_file=None, periodic_intervals={"sweep_sms_outbox": 2}), names) == [
         ("sweep_sms_outbox", 2.0)]
@@ -53,3 +53,12 @@ def test_intervals_come_from_settings_and_zero_turns_a_task_off():
 def test_slots_stay_small_enough_for_the_slot_column():
     assert 0 <= slot_for(1_800_000_000, 0.1) < 2**31
     assert slot_for(1_800_000_000, 60) == slot_for(1_800_000_059.9, 60) != slot_for(1_800_000_060, 60)
+
+
+def test_review_reminders_are_on_the_schedule(backend):
+    from workers.periodic import schedule
+
+    declared = backend.database.sender.__self__.broker.get_declared_actors()
+    assert {name for name, _ in PERIODIC} <= declared
+    names = dict(schedule(backend.settings, declared))
+    assert names["send_review_reminders"] == 3600 and "sweep_sms_outbox" in names
