@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     ROLLBACK_USED = "ROLLBACK_USED"
     NOT_YOUR_STAGE = "NOT_YOUR_STAGE"
     RATE_LIMITED = "RATE_LIMITED"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    BAD_FILE = "BAD_FILE"
 
 
 @dataclass(frozen=True)

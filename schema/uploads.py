@@ -1,0 +1,31 @@
+"""Reading GraphQL multipart uploads (Starlette UploadFile) within a size limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.errors import AppError, ErrorCode
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+async def read_upload(upload, *, max_bytes: int, field: str = "file") -> ReceivedFile:  # noqa: ANN001
+    """The whole upload, refused as soon as it passes `max_bytes`."""
+    if upload is None or not hasattr(upload, "read"):
+        raise AppError(ErrorCode.REQUIRED, "请选择要上传的文件", field)
+    chunks, size = [], 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise AppError(ErrorCode.FILE_TOO_LARGE,
+                           f"文件超过{max_bytes // (1 << 20)}MB的上限，请压缩或拆分后再上传", field)
+        chunks.append(chunk)
+    return ReceivedFile(filename=getattr(upload, "filename", None) or "", content_type=getattr(upload, "content_type", None),
+                        data=b"".join(chunks))
