@@ -42,8 +42,16 @@ class Job(SQLModel, table=True):
     result: dict | None = json_column()
     error: str | None = Field(default=None, max_length=1000)
     error_report_key: str | None = Field(default=None, max_length=200)
+    # The stored upload the job works on, and what the user chose for it.
+    input_key: str | None = Field(default=None, max_length=200)
+    input_name: str | None = Field(default=None, max_length=255)
+    input_sha256: str | None = Field(default=None, max_length=64, index=True)
+    options: dict | None = json_column()
+    attempts: int = Field(default=0)
     created_at: datetime = timestamp()
     started_at: datetime | None = timestamp(nullable=True)
+    # Touched while a worker makes progress; a RUNNING job whose heartbeat stops is swept.
+    heartbeat_at: datetime | None = timestamp(nullable=True)
     finished_at: datetime | None = timestamp(nullable=True)
 
 
