@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def download(request: Request) -> Response:
         try:
             with database.session() as session:
-                found = downloads.open_link(session, settings.secret_key, request.path_params["token"])
+                found = downloads.open_link(session, settings, request.path_params["token"])
         except (AppError, AccessError) as error:
             return PlainTextResponse(error.message, status_code=404 if isinstance(error, AppError) else 403)
         except ValueError:

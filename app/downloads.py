@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.errors import AppError, ErrorCode, forbidden
+from app.settings import Settings
 
 LINK_SECONDS = 600
 
@@ -25,8 +26,8 @@ class Download:
     media_type: str
 
 
-# kind -> builder(session, user, params) -> Download; features register theirs.
-BUILDERS: dict[str, Callable[[Session, User, dict], Download]] = {}
+# kind -> builder(session, user, params, settings) -> Download; features register theirs at import.
+BUILDERS: dict[str, Callable[[Session, User, dict, Settings], Download]] = {}
 
 
 def sign(secret: str, *, kind: str, user_id: int, params: dict, seconds: int = LINK_SECONDS) -> str:
@@ -40,10 +41,10 @@ def link(secret: str, *, kind: str, user_id: int, params: dict) -> str:
     return f"/downloads/{sign(secret, kind=kind, user_id=user_id, params=params)}"
 
 
-def open_link(session: Session, secret: str, token: str) -> Download:
+def open_link(session: Session, settings: Settings, token: str) -> Download:
     """Verify the signature and expiry, then build the file as the signed-in user would see it."""
     body, _, mac = token.partition(".")
-    if not body or not hmac.compare_digest(mac, _mac(secret, body)):
+    if not body or not hmac.compare_digest(mac, _mac(settings.secret_key, body)):
         raise AppError(ErrorCode.NOT_FOUND, "下载链接无效")
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if claims["e"] < time.time():
@@ -54,7 +55,7 @@ def open_link(session: Session, secret: str, token: str) -> Download:
     builder = BUILDERS.get(claims["k"])
     if builder is None:
         raise AppError(ErrorCode.NOT_FOUND, "下载链接无效")
-    return builder(session, user, claims["p"])
+    return builder(session, user, claims["p"], settings)
 
 
 def _mac(secret: str, body: str) -> str:

@@ -12,6 +12,7 @@ from app.exams.service import get_exam_session
 from app.registrations.choices import EXAM_TYPE_LABELS, GENDER_LABELS, PERSONNEL_NATURE_LABELS
 from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.workflow import STATUS_LABELS
+from app.settings import Settings
 from app.spreadsheets import workbook_bytes
 from app.units.models import Unit
 
@@ -26,7 +27,7 @@ def authorize(session: Session, user: User, session_id: int) -> ExamSession:
     return get_exam_session(session, session_id)
 
 
-def training_candidates(session: Session, user: User, params: dict) -> Download:
+def training_candidates(session: Session, user: User, params: dict, settings: Settings) -> Download:
     exam = authorize(session, user, int(params["session_id"]))
     rows = session.exec(
         select(Registration, Unit.name)
