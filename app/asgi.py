@@ -21,6 +21,7 @@ import app.reviews.export  # noqa: F401  registers its download builder
 from app import downloads
 from app.db import Database
 from app.errors import AccessError, AppError
+from app.imports import downloads as imports_downloads
 from app.settings import Settings
 from schema import build_schema
 from schema.context import Context, bearer_token
@@ -146,6 +147,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         return Response(found.content, media_type=found.media_type,
                         headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
+    async def template(_: Request) -> Response:
+        found = imports_downloads.template_download()
+        return Response(found.content, media_type=found.media_type,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}"})
+
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -165,6 +171,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/downloads/{token}", download),
+            Route("/template.xlsx", template),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

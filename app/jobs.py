@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -112,3 +112,64 @@ class PeriodicRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     slot: int = Field(primary_key=True)  # e.g. unix time // interval
     started_at: datetime = timestamp()
+
+
+# Which actor runs each kind of job, for the sweeper; features register theirs.
+ACTOR_FOR_KIND: dict[JobKind, str] = {JobKind.HEALTH_CHECK: "health_check"}
+STALE_AFTER = timedelta(minutes=2)  # a RUNNING job without a heartbeat this long lost its worker
+LOST_AFTER = timedelta(minutes=5)  # a QUEUED job this old lost its broker message
+MAX_JOB_ATTEMPTS = 3
+
+
+def claim_job(database, job_id: int) -> Job | None:  # noqa: ANN001
+    """QUEUED -> RUNNING for this worker; None when another has it or it is finished."""
+    with database.transaction() as session:
+        claimed = session.execute(
+            sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now(), heartbeat_at=now(),
+                    processed=0, error=None)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        return session.get(Job, job_id)
+
+
+def heartbeat(database, job: Job, *, processed: int | None = None, total: int | None = None) -> None:  # noqa: ANN001
+    """Progress for the user and a sign of life for the sweeper, in its own short transaction."""
+    values: dict[str, Any] = {"heartbeat_at": now()}
+    if processed is not None:
+        values["processed"] = processed
+    if total is not None:
+        values["total"] = total
+    with database.transaction() as session:
+        session.execute(sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING,
+                                             Job.attempts == job.attempts).values(**values)
+                        .execution_options(synchronize_session=False))
+
+
+def sweep_jobs(session: Session) -> dict[str, int]:
+    """Re-queue jobs whose worker died or whose message was lost; give up after a few attempts."""
+    moment = now()
+    counts = {"requeued": 0, "failed": 0}
+    stuck = session.exec(select(Job).where(sa.or_(
+        sa.and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < moment - STALE_AFTER),
+        sa.and_(Job.status == JobStatus.QUEUED, Job.created_at < moment - LOST_AFTER,
+                sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < moment - LOST_AFTER)),
+    ))).all()
+    for job in stuck:
+        actor = ACTOR_FOR_KIND.get(job.kind)
+        if actor is None:
+            continue
+        if job.attempts >= MAX_JOB_ATTEMPTS:
+            values = {"status": JobStatus.FAILED, "finished_at": moment,
+                      "error": f"处理该文件的后台进程多次意外中断（已尝试{job.attempts}次），请重新上传；如仍失败请联系客服"}
+            counts["failed"] += 1
+        else:
+            values = {"status": JobStatus.QUEUED, "heartbeat_at": moment}
+            counts["requeued"] += 1
+        moved = session.execute(sa.update(Job).where(Job.id == job.id, Job.status == job.status,
+                                                     Job.attempts == job.attempts).values(**values)
+                                .execution_options(synchronize_session=False))
+        if moved.rowcount == 1 and values["status"] == JobStatus.QUEUED:
+            enqueue(session, actor, job_id=job.id)
+    return counts

@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 from schema.accounts import AccountMutations, AccountQueries
 from schema.calendar import CalendarMutations, CalendarQueries
 from schema.errors import CloseSession, ErrorPolicy
+from schema.imports import ImportMutations, ImportQueries, JobSubscriptions
 from schema.jobs import JobMutations, JobQueries
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
@@ -22,11 +23,11 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (
     AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
-    CalendarQueries, SmsQueries,
+    CalendarQueries, SmsQueries, ImportQueries,
 ))
 Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
-    ReferenceMutations, CalendarMutations, SmsMutations,
+    ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations,
 ))
 
 
@@ -36,7 +37,8 @@ class Schema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return Schema(query=Query, mutation=Mutation, extensions=[ErrorPolicy, CloseSession])
+    return Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
+                  extensions=[ErrorPolicy, CloseSession])
 
 
 def export_sdl() -> str:

@@ -23,6 +23,8 @@ class Context:
     client_address: str | None = None
     request: Any = None
     response: Any = None
+    # Set by the graphql-transport-ws handler from connection_init's payload.
+    connection_params: dict | None = None
     _session: Session | None = field(default=None, repr=False)
     _user: User | None = field(default=None, repr=False)
     _user_loaded: bool = field(default=False, repr=False)
@@ -45,9 +47,19 @@ class Context:
     def user(self) -> User | None:
         """The signed-in user, or None for a missing, expired, revoked or forged token."""
         if not self._user_loaded:
-            self._user = user_for_token(self.session, self.token) if self.token else None
+            token = self.token or self._token_from_connection()
+            self._user = user_for_token(self.session, token) if token else None
             self._user_loaded = True
         return self._user
+
+    def _token_from_connection(self) -> str | None:
+        """A websocket client sends {"Authorization": "Bearer ..."} (or {"token": ...}) in connection_init."""
+        params = self.connection_params or {}
+        if not isinstance(params, dict):
+            return None
+        if isinstance(params.get("token"), str):
+            return params["token"]
+        return bearer_token({k.lower(): v for k, v in params.items() if isinstance(v, str)})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

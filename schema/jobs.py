@@ -5,9 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from app import health
+from app import downloads, health
 from app.errors import AppError
-from app.jobs import get_visible_job
+from app.imports.downloads import REPORT_KIND
+from app.jobs import Job, get_visible_job
 from schema.common import parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import JobType
@@ -19,13 +20,22 @@ class JobPayload:
     errors: list[UserError] = strawberry.field(default_factory=list, description="错误 Errors")
 
 
+def job_type(info: Info, job: Job) -> JobType:
+    """The GraphQL job, with a fresh signed link to its error report when it has one."""
+    url = None
+    if job.error_report_key:
+        url = downloads.link(info.context.settings.secret_key, kind=REPORT_KIND, user_id=info.context.user.id,
+                             params={"job_id": job.id})
+    return JobType.of(job, error_report_url=url)
+
+
 @strawberry.type
 class JobQueries:
     @strawberry.field(description="后台任务的状态和进度；无权查看时返回 null A job's status and progress")
     def job(self, info: Info, id: strawberry.ID) -> JobType | None:
         user = require_user(info)
         try:
-            return JobType.of(get_visible_job(info.context.session, user=user, job_id=parse_id(id)))
+            return job_type(info, get_visible_job(info.context.session, user=user, job_id=parse_id(id)))
         except AppError:
             return None
 

@@ -237,6 +237,18 @@ class RowError:
     message: str = strawberry.field(description="说明 What to fix")
 
 
+@strawberry.type(description="导入结果汇总 What an import did")
+class ImportSummary:
+    total: int = strawberry.field(description="表中数据行数 Data rows in the file")
+    created: int = strawberry.field(description="新增人数 Registrations created")
+    updated: int = strawberry.field(description="更新人数 Registrations updated")
+    skipped: int = strawberry.field(description="本单位已报名而跳过的人数 Already registered, skipped")
+    invalid: int = strawberry.field(description="有错误的行数 Rows with problems")
+    written: bool = strawberry.field(description="是否写入了数据 Whether anything was written")
+    row_error_count: int = strawberry.field(description="错误总数（rowErrors 最多列出2000条）Problems in all")
+    message: str = strawberry.field(description="给用户看的中文说明 Summary for people")
+
+
 @strawberry.type(name="Job", description="后台任务 A background job: status, progress, result")
 class JobType:
     id: strawberry.ID = strawberry.field(description="任务编号 Job id")
@@ -247,17 +259,26 @@ class JobType:
     error: str | None = strawberry.field(description="失败原因 Why the job failed")
     error_report_url: str | None = strawberry.field(description="错误报告下载链接 Error report download link")
     row_errors: list[RowError] = strawberry.field(description="逐行错误 Problems by row")
+    summary: ImportSummary | None = strawberry.field(description="导入结果汇总（导入任务完成后）Import outcome")
+    file_name: str | None = strawberry.field(description="上传的文件名 Uploaded file name")
     created_at: datetime = strawberry.field(description="创建时间 Created at")
     finished_at: datetime | None = strawberry.field(description="完成时间 Finished at")
 
     @classmethod
     def of(cls, j: Job, *, error_report_url: str | None = None) -> JobType:
-        rows = (j.result or {}).get("rowErrors", [])
+        result = j.result or {}
+        rows = result.get("rowErrors", [])
+        summary = None
+        if "created" in result:
+            summary = ImportSummary(
+                total=result["total"], created=result["created"], updated=result["updated"],
+                skipped=result["skipped"], invalid=result["invalid"], written=result["written"],
+                row_error_count=result.get("rowErrorCount", len(rows)), message=result["message"])
         return cls(
             id=strawberry.ID(str(j.id)), kind=j.kind, status=j.status, total=j.total,
             processed=j.processed, error=j.error, error_report_url=error_report_url,
             row_errors=[RowError(row=e["row"], column=e.get("column"), code=e["code"], message=e["message"]) for e in rows],
-            created_at=j.created_at, finished_at=j.finished_at,
+            summary=summary, file_name=j.input_name, created_at=j.created_at, finished_at=j.finished_at,
         )
 
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 PERIODIC: list[tuple[str, float]] = [
     ("sweep_sms_outbox", 60),
     ("send_review_reminders", 3600),
+    ("sweep_jobs", 60),
 ]
 
 

@@ -43,3 +43,22 @@ ENFORCEMENT_FIELDS: tuple[str, ...] = (
     "发展改革", "工业和信息化", "科技", "民族宗教", "广播电视", "体育", "退役军人事务",
     "海洋渔业", "烟草专卖", "气象", "消防救援", "其他",
 )
+
+# What people commonly type instead of the listed value; only unambiguous ones.
+ALIASES: dict[str, str] = {
+    "本科": "大学本科", "大本": "大学本科", "专科": "大学专科", "大专": "大学专科", "中专": "中等专科",
+    "硕士": "硕士研究生", "研究生": "硕士研究生", "博士": "博士研究生",
+    "党员": "中共党员", "中共正式党员": "中共党员", "预备党员": "中共预备党员", "团员": "共青团员",
+    "无党派": "无党派人士",
+}
+
+
+def canonical(value: str, allowed: tuple[str, ...]) -> str | None:
+    """The listed value `value` stands for: itself, an alias, or an ethnicity without 族 (壮 -> 壮族)."""
+    if value in allowed:
+        return value
+    if ALIASES.get(value) in allowed:
+        return ALIASES[value]
+    if value + "族" in allowed:
+        return value + "族"
+    return None

@@ -30,6 +30,7 @@ from app.registrations.choices import (
     GENDER_LABELS,
     PERSONNEL_NATURE_LABELS,
     POLITICAL_STATUSES,
+    canonical,
 )
 from app.registrations.fields import BY_KEY, DATA_KEYS
 from app.registrations.models import ExamType, Gender, PersonnelNature
@@ -170,11 +171,12 @@ def _name(out: Cleaned, value: str | None) -> str | None:
 def _listed(out: Cleaned, key: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is None:
         return None
-    if value not in allowed:
+    listed = canonical(value, allowed)
+    if listed is None:
         sample = "、".join(allowed[:6]) + ("等" if len(allowed) > 6 else "")
         out.problem(key, ErrorCode.NOT_IN_LIST, f"{BY_KEY[key].header}“{value}”不在可选范围内，请从下拉列表中选择（如{sample}）")
         return None
-    return value
+    return listed
 
 
 def _choice(out: Cleaned, key: str, value: Any, enum: type[StrEnum], labels: Mapping[Any, str]) -> Any:

@@ -75,10 +75,10 @@ def test_renewal_needs_the_previous_certificate():
 
 
 @pytest.mark.parametrize("field,value,code", [
-    ("ethnicity", "汉", ErrorCode.NOT_IN_LIST),
-    ("education", "本科", ErrorCode.NOT_IN_LIST),
+    ("ethnicity", "火星", ErrorCode.NOT_IN_LIST),
+    ("education", "幼儿园", ErrorCode.NOT_IN_LIST),
     ("enforcement_field", "扫黄打非", ErrorCode.NOT_IN_LIST),
-    ("political_status", "党员", ErrorCode.NOT_IN_LIST),
+    ("political_status", "党外", ErrorCode.NOT_IN_LIST),
     ("phone", "0771-5770807", ErrorCode.INVALID_PHONE),
     ("phone", "12800138000", ErrorCode.INVALID_PHONE),
     ("name", "张三3", ErrorCode.INVALID),
@@ -110,3 +110,10 @@ def test_masking_and_template_headers():
     assert template_headers() == ["序号", "姓名*", "性别*", "民族*", "身份证号码*", "政治面貌", "学历*", "所学专业",
                                   "手机号码*", "工作单位*", "职务职级", "执法门类*", "报考类型*", "原执法证号",
                                   "人员性质*", "参加工作时间", "备注"]
+
+
+def test_common_shorthands_become_the_listed_values():
+    cleaned = clean_registration(form(ethnicity="壮", education="本科", political_status="党员"))
+    assert cleaned.problems == []
+    assert (cleaned.values["ethnicity"], cleaned.values["education"], cleaned.values["political_status"]) == (
+        "壮族", "大学本科", "中共党员")

@@ -1,0 +1,114 @@
+"""Reading the rows of an uploaded template with calamine (fast), after package.py's checks."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import python_calamine
+
+from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook
+from app.imports.template import DATA_SHEET
+from app.registrations.fields import FIELDS
+
+MAX_ROWS = 50_000
+HEADER_SEARCH_ROWS = 10
+EMPTY_RUN_LIMIT = 10_000  # this many empty rows in a row end the data (formatted but unused rows)
+EXPECTED = ["序号"] + [f.header for f in FIELDS]
+
+
+@dataclass
+class SheetRows:
+    sheet: str
+    header_row: int  # 1-based, as Excel shows it
+    rows: list[tuple[int, list[Any]]]  # (Excel row number, cells by template column)
+
+
+def read_template(data: bytes) -> SheetRows:
+    """The data rows of the template's sheet, or BadWorkbook saying what is wrong."""
+    sheets = [s for s in inspect_workbook(data) if s.visible]
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise BadWorkbook(f"文件内容已损坏，无法读取。{SAVE_AS}") from exc
+    ordered = sorted(sheets, key=lambda s: s.name != DATA_SHEET)
+    problems: list[str] = []
+    for sheet in ordered:
+        try:
+            rows = book.get_sheet_by_name(sheet.name).iter_rows()
+        except Exception:  # noqa: BLE001  a sheet calamine cannot read is not the template
+            continue
+        found = _find_header(rows)
+        if found is None:
+            continue
+        header_row, header = found
+        mismatch = header_problems(header)
+        if mismatch:
+            problems.append(mismatch)
+            continue
+        return SheetRows(sheet=sheet.name, header_row=header_row, rows=list(_data_rows(rows, header_row)))
+    if problems:
+        raise BadWorkbook(problems[0])
+    raise BadWorkbook("找不到报名信息表的表头（第一列应为“序号”）。请下载报名信息表模板，按模板格式填写后上传，不要更改表格结构")
+
+
+def header_text(value: Any) -> str:
+    text = unicodedata.normalize("NFKC", str(value or "")).replace(" ", "").replace("\n", "")
+    return text.rstrip("*")
+
+
+def header_problems(header: list[Any]) -> str | None:
+    """None when the header is the template's; otherwise which columns are missing, renamed or moved."""
+    found = [header_text(v) for v in header]
+    while found and not found[-1]:
+        found.pop()
+    if found == EXPECTED:
+        return None
+    missing = [h for h in EXPECTED if h not in found]
+    extra = [h for h in found if h and h not in EXPECTED]
+    details = []
+    padded = found + [""] * len(EXPECTED)
+    for position, want in enumerate(EXPECTED, start=1):
+        have = padded[position - 1]
+        if want in missing and have in extra:  # the same place, another name: renamed
+            details.append(f"第{position}列应为“{want}”，表中为“{have}”")
+            missing.remove(want)
+            extra.remove(have)
+    if missing:
+        details.append("缺少列：" + "、".join(missing))
+    if extra:
+        details.append("多出列：" + "、".join(extra))
+    if not details:
+        moved = [f"第{i}列应为“{w}”，表中为“{h}”" for i, (w, h) in enumerate(zip(EXPECTED, padded, strict=False), start=1) if w != h]
+        details.append("列的顺序被调整：" + "，".join(moved[:5]))
+    return "表格结构与报名信息表模板不一致：" + "；".join(details) + "。请下载最新模板，按模板格式填写后上传，不要增删、改名或移动列"
+
+
+def _find_header(rows: Iterator[list[Any]]) -> tuple[int, list[Any]] | None:
+    for number in range(1, HEADER_SEARCH_ROWS + 1):
+        row = next(rows, None)
+        if row is None:
+            return None
+        texts = [header_text(v) for v in row]
+        if texts and (texts[0] == "序号" or sum(t in EXPECTED for t in texts) >= len(EXPECTED) // 2):
+            return number, row
+    return None
+
+
+def _data_rows(rows: Iterator[list[Any]], header_row: int) -> Iterator[tuple[int, list[Any]]]:
+    width = len(EXPECTED)
+    count = empty_run = 0
+    for number, row in enumerate(rows, start=header_row + 1):
+        if all(v == "" or v is None for v in row[:width]):
+            empty_run += 1
+            if empty_run >= EMPTY_RUN_LIMIT:
+                break
+            continue
+        empty_run = 0
+        count += 1
+        if count > MAX_ROWS:
+            raise BadWorkbook(f"表格超过{MAX_ROWS}行的上限，请拆分为多个文件分批导入（每个文件不超过{MAX_ROWS}行）")
+        yield number, (list(row[:width]) + [""] * (width - len(row)))

@@ -1,0 +1,66 @@
+"""The uploaded workbook given back with every bad cell red, a comment saying why, and an error column."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections import defaultdict
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from app.imports.reading import EXPECTED, SheetRows
+from app.imports.rows import RowError
+from app.imports.template import TITLE
+from app.spreadsheets import safe_cell
+
+RED = PatternFill("solid", fgColor="FFC7CE")
+ERROR_HEADER = "错误说明"
+
+
+def error_workbook(data: bytes, sheet_rows: SheetRows, errors: list[RowError]) -> bytes:
+    """The user's own workbook marked up; a fresh copy of the rows if theirs cannot be edited."""
+    by_row: dict[int, list[RowError]] = defaultdict(list)
+    for error in errors:
+        by_row[error.row].append(error)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
+            book = load_workbook(io.BytesIO(data))
+        sheet = book[sheet_rows.sheet]
+    except Exception:  # noqa: BLE001  any workbook openpyxl cannot edit gets a clean copy instead
+        book, sheet = _fresh_copy(sheet_rows)
+    error_column = len(EXPECTED) + 1
+    header = sheet.cell(sheet_rows.header_row, error_column, ERROR_HEADER)
+    header.font = Font(bold=True, color="C00000")
+    sheet.column_dimensions[get_column_letter(error_column)].width = 60
+    for row, row_errors in by_row.items():
+        for error in row_errors:
+            column = EXPECTED.index(error.column) + 1 if error.column in EXPECTED else None
+            if column is None:
+                continue
+            cell = sheet.cell(row, column)
+            cell.fill = RED
+            note = f"{cell.comment.text}\n{error.message}" if cell.comment else error.message
+            cell.comment = Comment(note, "报名系统", width=300, height=120)
+        summary = "；".join(f"{e.column or '整行'}：{e.message}" for e in row_errors)
+        sheet.cell(row, error_column, safe_cell(summary)).font = Font(color="C00000")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _fresh_copy(sheet_rows: SheetRows) -> tuple[Workbook, Any]:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "报名信息"
+    sheet.cell(1, 1, TITLE)
+    for index, header in enumerate(EXPECTED, start=1):
+        sheet.cell(sheet_rows.header_row, index, header)
+    for number, row in sheet_rows.rows:
+        for index, value in enumerate(row, start=1):
+            sheet.cell(number, index, safe_cell(value) if value != "" else None)
+    return book, sheet

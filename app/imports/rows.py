@@ -1,0 +1,85 @@
+"""Checking every row of an import with the shared registration rules, plus the file's own."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import ErrorCode, FieldProblem
+from app.imports import cells
+from app.registrations.fields import BY_API, FIELDS
+from app.registrations.rules import clean_registration
+
+COLUMN_OF_KEY = {f.key: i for i, f in enumerate(FIELDS, start=1)}  # cells[0] is 序号
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+
+
+@dataclass
+class CheckedRows:
+    valid: dict[int, dict[str, Any]] = field(default_factory=dict)  # Excel row -> cleaned values
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, row: int, problem: FieldProblem) -> None:
+        spec = BY_API.get(problem.field or "")
+        self.errors.append(RowError(row, spec.header if spec else None, problem.code.value, problem.message))
+        self.valid.pop(row, None)
+
+    @property
+    def bad_rows(self) -> set[int]:
+        return {e.row for e in self.errors}
+
+
+def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str) -> CheckedRows:
+    """Every row on its own, then duplicates inside the file."""
+    checked = CheckedRows()
+    wanted_unit = _comparable(unit_name)
+    first_seen: dict[str, int] = {}
+    for number, row in rows:
+        raw: dict[str, Any] = {f.key: cells.text(row[COLUMN_OF_KEY[f.key]]) for f in FIELDS}
+        id_number, id_problem = cells.id_number(row[COLUMN_OF_KEY["id_number"]])
+        raw["id_number"] = id_number
+        raw["work_start_date"], _ = cells.work_date(row[COLUMN_OF_KEY["work_start_date"]])
+        cleaned = clean_registration(raw)
+        problems = list(cleaned.problems)
+        if id_problem:
+            problems = [p for p in problems if p.field != "idNumber"] + [id_problem]
+        problems = [_with_hint(p, raw["id_number"]) for p in problems]
+        if raw["unit_name"] is None:
+            problems.append(FieldProblem(ErrorCode.REQUIRED, f"工作单位为必填项，请填写本单位全称“{unit_name}”", "unit"))
+        elif _comparable(raw["unit_name"]) != wanted_unit:
+            problems.append(FieldProblem(
+                ErrorCode.INVALID, f"工作单位须为本单位全称“{unit_name}”，表中为“{raw['unit_name']}”；"
+                "其他单位的人员请由其单位管理员报名", "unit"))
+        for problem in problems:
+            checked.fail(number, problem)
+        if not problems:
+            checked.valid[number] = cleaned.values
+        key = cleaned.values.get("id_number")
+        if key:
+            if key in first_seen:
+                checked.fail(number, FieldProblem(
+                    ErrorCode.DUPLICATE_ID_NUMBER, f"身份证号码与第{first_seen[key]}行重复，同一人只能报名一次", "idNumber"))
+            else:
+                first_seen[key] = number
+    return checked
+
+
+def _with_hint(problem: FieldProblem, id_number: str | None) -> FieldProblem:
+    if problem.code == ErrorCode.INVALID_ID_NUMBER and (hint := cells.zeroed_hint(id_number)):
+        return FieldProblem(problem.code, problem.message + hint, problem.field)
+    return problem
+
+
+def _comparable(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("（", "(").replace("）", ")")

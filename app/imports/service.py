@@ -1,0 +1,283 @@
+"""Importing registrations from the official template, in the background.
+
+The request only checks the file cheaply, stores it and queues a job. The worker
+reads it (calamine), checks every row with the shared rules, and writes all the
+rows in ONE transaction together with the job's result, so a crash or a kill
+never leaves part of a file imported. A job whose worker died is re-queued by
+the job sweeper (app/jobs.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.accounts.models import User
+from app.auth.permissions import require_unit_admin
+from app.clock import now
+from app.db import Database
+from app.errors import AppError, ErrorCode, FieldProblem
+from app.exams.service import get_exam_session, require_window_open
+from app.imports.package import BadWorkbook, inspect_workbook
+from app.imports.reading import SheetRows, read_template
+from app.imports.report import error_workbook
+from app.imports.rows import CheckedRows, check_rows
+from app.jobs import ACTOR_FOR_KIND, Job, JobKind, JobStatus, claim_job, create_job, heartbeat
+from app.registrations.fields import DATA_KEYS
+from app.registrations.models import Registration, RegistrationStatus
+from app.registrations.workflow import EDITABLE, status_after_edit
+from app.reviews.models import ReviewAction, ReviewActionKind
+from app.storage import Storage
+from app.units.models import Unit
+
+log = logging.getLogger(__name__)
+ACTOR = "import_registrations"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+PROGRESS_EVERY = 2000
+MAX_STORED_ROW_ERRORS = 2000  # the error workbook has all of them
+IN_CHUNK = 1000
+
+
+class ImportPolicy(StrEnum):
+    VALIDATE_ONLY = "VALIDATE_ONLY"  # a dry run: report, write nothing
+    REJECT_EVERYTHING = "REJECT_EVERYTHING"  # write nothing if any row is bad (default)
+    IMPORT_VALID_ROWS = "IMPORT_VALID_ROWS"  # write the good rows, report the bad ones
+
+
+class ExistingRecords(StrEnum):
+    SKIP = "SKIP"  # a candidate this unit already registered is left as it is
+    UPDATE = "UPDATE"  # ... or updated from the file
+
+
+POLICY_LABELS = {ImportPolicy.VALIDATE_ONLY: "仅检查", ImportPolicy.REJECT_EVERYTHING: "全部正确才导入",
+                 ImportPolicy.IMPORT_VALID_ROWS: "导入正确的行"}
+
+
+def request_import(
+    session: Session,
+    *,
+    storage: Storage,
+    user: User,
+    session_id: int,
+    data: bytes,
+    file_name: str,
+    policy: ImportPolicy = ImportPolicy.REJECT_EVERYTHING,
+    on_existing: ExistingRecords = ExistingRecords.SKIP,
+) -> Job:
+    """Check the file's kind now (one clear message for a bad file), then queue the work."""
+    require_unit_admin(user)
+    exam = get_exam_session(session, session_id)
+    if policy != ImportPolicy.VALIDATE_ONLY:
+        require_window_open(exam)
+    inspect_workbook(data)
+    stored = storage.put(data, folder="imports", suffix=".xlsx")
+    options = {"policy": policy.value, "onExisting": on_existing.value}
+    same = session.exec(select(Job).where(
+        Job.kind == JobKind.REGISTRATION_IMPORT, Job.input_sha256 == stored.sha256, Job.session_id == exam.id,
+        Job.unit_id == user.unit_id, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+    )).all()
+    for job in same:
+        if job.options == options:
+            return job  # the same file sent twice while the first is still running
+    return create_job(
+        session, kind=JobKind.REGISTRATION_IMPORT, actor_name=ACTOR, session_id=exam.id, unit_id=user.unit_id,
+        created_by=user.id, input_key=stored.key, input_name=(file_name or "报名信息表.xlsx")[:255],
+        input_sha256=stored.sha256, options=options,
+    )
+
+
+def run_import(database: Database, storage: Storage, job_id: int) -> None:
+    """The worker's part; safe to run twice for one job (a finished job is left alone)."""
+    job = claim_job(database, job_id)
+    if job is None:
+        return
+    try:
+        _work(database, storage, job)
+    except AppError as error:  # a bad file or a closed window: the user's to fix, not to retry
+        _finish(database, job, error=error.message)
+    except sa.exc.IntegrityError:
+        # Someone registered one of these people meanwhile: check the whole file again.
+        log.info("import job %s lost a race on a unique ID number; retrying", job.id)
+        _requeue(database, job)
+        raise
+
+
+def _work(database: Database, storage: Storage, job: Job) -> None:
+    policy = ImportPolicy(job.options["policy"])
+    on_existing = ExistingRecords(job.options["onExisting"])
+    data = storage.read(job.input_key)
+    with database.session() as session:
+        exam = get_exam_session(session, job.session_id)
+        unit = session.get(Unit, job.unit_id)
+        if policy != ImportPolicy.VALIDATE_ONLY:
+            require_window_open(exam)
+    sheet_rows = read_template(data)
+    if not sheet_rows.rows:
+        raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
+    heartbeat(database, job, total=len(sheet_rows.rows), processed=0)
+    checked = _check_in_batches(database, job, sheet_rows, unit.name)
+    with database.session() as session:
+        plan = _plan(session, checked, job, on_existing)
+    write = policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not checked.errors)
+    errors = sorted(checked.errors, key=lambda e: (e.row, e.column or ""))
+    report_key = None
+    if errors:
+        report_key = storage.put(error_workbook(data, sheet_rows, errors), folder="reports", suffix=".xlsx").key
+    result = {
+        "policy": policy.value, "total": len(sheet_rows.rows), "invalid": len(checked.bad_rows),
+        "created": len(plan.create) if write else 0, "updated": len(plan.update) if write else 0,
+        "skipped": len(plan.skip), "written": write and bool(plan.create or plan.update),
+        "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
+    }
+    result["message"] = _summary(policy, result)
+    with database.transaction() as session:
+        if write:
+            _write(session, job, plan)
+        _record_result(session, job, result, report_key)
+
+
+def _check_in_batches(database: Database, job: Job, sheet_rows: SheetRows, unit_name: str) -> CheckedRows:
+    checked = CheckedRows()
+    rows = sheet_rows.rows
+    for start in range(0, len(rows), PROGRESS_EVERY):
+        part = check_rows(rows[start:start + PROGRESS_EVERY], unit_name=unit_name)
+        checked.valid.update(part.valid)
+        checked.errors += part.errors
+        heartbeat(database, job, processed=min(start + PROGRESS_EVERY, len(rows)))
+    _duplicates_across_batches(checked, rows)
+    return checked
+
+
+def _duplicates_across_batches(checked: CheckedRows, rows: list[tuple[int, list[Any]]]) -> None:
+    if len(rows) <= PROGRESS_EVERY:
+        return  # one batch: check_rows already compared every row
+    seen: dict[str, int] = {}
+    for number in sorted(checked.valid):
+        key = checked.valid[number]["id_number"]
+        if key in seen:
+            checked.fail(number, FieldProblem(ErrorCode.DUPLICATE_ID_NUMBER,
+                                              f"身份证号码与第{seen[key]}行重复，同一人只能报名一次", "idNumber"))
+        else:
+            seen[key] = number
+
+
+class _Plan:
+    def __init__(self) -> None:
+        self.create: list[dict[str, Any]] = []
+        self.update: list[tuple[Registration, dict[str, Any]]] = []
+        self.skip: list[int] = []
+
+
+def _plan(session: Session, checked: CheckedRows, job: Job, on_existing: ExistingRecords) -> _Plan:
+    """Which valid rows are new, which update this unit's records, which clash with another unit."""
+    plan = _Plan()
+    existing = _existing(session, job.session_id, [v["id_number"] for v in checked.valid.values()])
+    for number, values in sorted(checked.valid.items()):
+        found = existing.get(values["id_number"])
+        if found is None:
+            plan.create.append(values)
+            continue
+        registration, unit_name = found
+        if registration.unit_id != job.unit_id:
+            checked.fail(number, FieldProblem(
+                ErrorCode.DUPLICATE_ID_NUMBER,
+                f"该身份证号码在本次考试中已由其他单位（{unit_name}）报名，同一人每次考试只能报名一次", "idNumber"))
+        elif on_existing == ExistingRecords.SKIP:
+            plan.skip.append(number)
+        elif registration.status not in EDITABLE:
+            checked.fail(number, FieldProblem(
+                ErrorCode.INVALID_STATE, "本单位已报名此人，且报名信息已终审通过或已开通培训，不能通过导入修改", "idNumber"))
+        else:
+            plan.update.append((registration, values))
+    return plan
+
+
+def _existing(session: Session, session_id: int, id_numbers: Iterable[str]) -> dict[str, tuple[Registration, str]]:
+    numbers = list(id_numbers)
+    found: dict[str, tuple[Registration, str]] = {}
+    for start in range(0, len(numbers), IN_CHUNK):
+        rows = session.exec(
+            select(Registration, Unit.name).join(Unit, Unit.id == Registration.unit_id).where(
+                Registration.session_id == session_id, Registration.id_number.in_(numbers[start:start + IN_CHUNK])))
+        for registration, unit_name in rows:
+            found[registration.id_number] = (registration, unit_name)
+    return found
+
+
+def _write(session: Session, job: Job, plan: _Plan) -> None:
+    """Core bulk inserts: one executemany for the rows, one for their history."""
+    at = now()
+    if plan.create:
+        # One multi-row INSERT ... RETURNING per batch (SQLAlchemy "insertmanyvalues"), both databases.
+        new_ids = session.execute(
+            sa.insert(Registration).returning(Registration.id, sort_by_parameter_order=True),
+            [{**values, "session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
+              "rollback_used": False, "created_by": job.created_by, "created_at": at, "updated_at": at,
+              "version": 1} for values in plan.create],
+        ).scalars().all()
+        session.execute(sa.insert(ReviewAction), [
+            {"registration_id": i, "actor_id": job.created_by, "actor_role": "UNIT_ADMIN",
+             "action": ReviewActionKind.CREATE, "from_status": None, "to_status": RegistrationStatus.DRAFT,
+             "comment": "批量导入", "at": at} for i in new_ids
+        ])
+    for registration, values in plan.update:
+        status = status_after_edit(registration.status)
+        changed = session.execute(
+            sa.update(Registration)
+            .where(Registration.id == registration.id, Registration.version == registration.version)
+            .values(**{k: values[k] for k in DATA_KEYS}, status=status, updated_at=at,
+                    version=Registration.version + 1)
+            .execution_options(synchronize_session=False))
+        if changed.rowcount != 1:
+            raise sa.exc.IntegrityError("concurrent edit", None, Exception("version changed"))
+        session.add(ReviewAction(registration_id=registration.id, actor_id=job.created_by, actor_role="UNIT_ADMIN",
+                                 action=ReviewActionKind.EDIT, from_status=registration.status, to_status=status,
+                                 comment="批量导入更新"))
+
+
+def _record_result(session: Session, job: Job, result: dict[str, Any], report_key: str | None) -> None:
+    done = session.execute(
+        sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.attempts == job.attempts)
+        .values(status=JobStatus.SUCCEEDED, result=result, error_report_key=report_key, processed=result["total"],
+                finished_at=now(), heartbeat_at=now())
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        # The sweeper gave this attempt up (and re-queued it): roll our writes back.
+        raise AppError(ErrorCode.CONFLICT, "导入任务已由其他进程接手")
+
+
+def _finish(database: Database, job: Job, *, error: str) -> None:
+    with database.transaction() as session:
+        session.execute(
+            sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+            .values(status=JobStatus.FAILED, error=error[:1000], finished_at=now())
+            .execution_options(synchronize_session=False))
+
+
+def _requeue(database: Database, job: Job) -> None:
+    with database.transaction() as session:
+        session.execute(sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+                        .values(status=JobStatus.QUEUED).execution_options(synchronize_session=False))
+
+
+def _summary(policy: ImportPolicy, r: dict[str, Any]) -> str:
+    parts = [f"共{r['total']}行"]
+    if r["invalid"]:
+        parts.append(f"{r['invalid']}行有错误")
+    if r["skipped"]:
+        parts.append(f"{r['skipped']}人本单位已报名（已跳过）")
+    if policy == ImportPolicy.VALIDATE_ONLY:
+        tail = "仅检查，未写入任何数据" + ("；全部正确，可以正式导入" if not r["invalid"] else "；请下载错误报告修改后重新上传")
+    elif r["written"] or (not r["invalid"]):
+        tail = f"已导入{r['created']}人" + (f"，更新{r['updated']}人" if r["updated"] else "")
+    else:
+        tail = "因存在错误，未导入任何数据（全部正确才导入）；请下载错误报告，修改后重新上传"
+    return "，".join(parts) + "。" + tail
+
+
+ACTOR_FOR_KIND[JobKind.REGISTRATION_IMPORT] = ACTOR

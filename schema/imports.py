@@ -1,0 +1,92 @@
+"""Spreadsheet import: the template, the upload, and live progress of the job."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from app.errors import AppError
+from app.imports import service
+from app.imports.service import ExistingRecords, ImportPolicy
+from app.jobs import JobStatus, get_visible_job
+from app.storage import storage_for
+from schema.common import parse_id
+from schema.errors import perform, require_user
+from schema.jobs import JobPayload, job_type
+from schema.types import JobType
+from schema.uploads import read_upload
+
+TEMPLATE_URL = "/template.xlsx"
+POLL_SECONDS = 0.5
+
+ImportPolicyEnum = strawberry.enum(
+    ImportPolicy, name="ImportPolicy",
+    description="导入方式 VALIDATE_ONLY 仅检查不写入 / REJECT_EVERYTHING 全部正确才导入（默认）/ IMPORT_VALID_ROWS 导入正确的行")
+ExistingRecordsEnum = strawberry.enum(
+    ExistingRecords, name="ExistingRecords",
+    description="本单位已报名的人员 SKIP 跳过（默认）/ UPDATE 用表中数据更新")
+
+
+@strawberry.type
+class ImportQueries:
+    @strawberry.field(description="报名信息表模板的下载地址（无需登录）Where to download the import template")
+    def import_template_url(self) -> str:
+        return TEMPLATE_URL
+
+
+@strawberry.type
+class ImportMutations:
+    @strawberry.mutation(description="导入报名信息表（单位管理员）：立即返回任务，后台逐行检查并导入 Import the template")
+    async def import_registrations(
+        self,
+        info: Info,
+        session_id: strawberry.ID,
+        file: Upload,
+        policy: ImportPolicyEnum = ImportPolicy.REJECT_EVERYTHING,
+        on_existing: ExistingRecordsEnum = ExistingRecords.SKIP,
+    ) -> JobPayload:
+        user = require_user(info)
+        try:
+            received = await read_upload(file, max_bytes=service.MAX_UPLOAD_BYTES)
+        except AppError as error:
+            from schema.errors import user_errors
+
+            return JobPayload(errors=user_errors(error))
+        storage = storage_for(info.context.settings)
+
+        def work(session):  # noqa: ANN001, ANN202
+            job = service.request_import(
+                session, storage=storage, user=user,
+                session_id=parse_id(session_id, what="考试批次", field="sessionId"),
+                data=received.data, file_name=received.filename, policy=ImportPolicy(policy),
+                on_existing=ExistingRecords(on_existing))
+            return JobPayload(job=job_type(info, job))
+
+        return perform(info, JobPayload, work)
+
+
+@strawberry.type
+class JobSubscriptions:
+    @strawberry.subscription(description="后台任务进度（graphql-transport-ws）：每次变化推送一次，完成后结束 Live job progress")
+    async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobType, None]:
+        user = require_user(info)
+        job_id = parse_id(id, what="任务")
+        database = info.context.database
+        last = None
+        while True:
+            with database.session() as session:
+                try:
+                    job = get_visible_job(session, user=user, job_id=job_id)
+                except AppError as error:
+                    raise error
+                state = (job.status, job.processed, job.total)
+                if state != last:
+                    yield job_type(info, job)
+                    last = state
+            if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+                return
+            await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,77 @@
+"""Filling the real template the way a unit administrator does, and uploading it."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+from openpyxl import load_workbook
+
+from app.imports.template import FIRST_DATA_ROW, template_bytes
+from tests.api import Api
+
+IMPORT = """mutation($s: ID!, $f: Upload!, $p: ImportPolicy, $e: ExistingRecords) {
+  importRegistrations(sessionId: $s, file: $f, policy: $p, onExisting: $e) {
+    job { id status } errors { code field message } } }"""
+JOB = """query($id: ID!) { job(id: $id) { id status total processed error errorReportUrl fileName
+  rowErrors { row column code message }
+  summary { total created updated skipped invalid written rowErrorCount message } } }"""
+COLUMNS = ["序号", "姓名", "性别", "民族", "身份证号码", "政治面貌", "学历", "所学专业", "手机号码", "工作单位",
+           "职务职级", "执法门类", "报考类型", "原执法证号", "人员性质", "参加工作时间", "备注"]
+
+
+def person_row(person: dict[str, Any], unit_name: str, **overrides: Any) -> dict[str, Any]:
+    """A template row (Chinese labels, as typed in Excel) from tests.factories.candidate() data."""
+    row = {
+        "姓名": person["name"], "性别": "男" if person["gender"] == "MALE" else "女", "民族": person["ethnicity"],
+        "身份证号码": person["idNumber"], "政治面貌": person["politicalStatus"], "学历": person["education"],
+        "所学专业": person["major"], "手机号码": person["phone"], "工作单位": unit_name,
+        "职务职级": person["position"], "执法门类": person["enforcementField"],
+        "报考类型": "续职考试" if person["examType"] == "RENEWAL" else "资格考试",
+        "原执法证号": person.get("certificateNumber"),
+        "人员性质": "受委托" if person["personnelNature"] == "ENTRUSTED" else "在编在职",
+        "参加工作时间": person["workStartDate"],
+    }
+    row.update(overrides)
+    return row
+
+
+def filled_template(rows: list[dict[str, Any]]) -> bytes:
+    book = load_workbook(io.BytesIO(template_bytes()))
+    sheet = book["报名信息"]
+    for offset, row in enumerate(rows):
+        sheet.cell(FIRST_DATA_ROW + offset, 1, offset + 1)
+        for index, column in enumerate(COLUMNS[1:], start=2):
+            if row.get(column) is not None:
+                sheet.cell(FIRST_DATA_ROW + offset, index, row[column])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(api: Api, token: str, session_id: int, data: bytes, *, policy: str | None = None,
+           on_existing: str | None = None, name: str = "报名信息表.xlsx") -> dict[str, Any]:
+    variables = {"s": str(session_id), "f": None} | {k: v for k, v in (("p", policy), ("e", on_existing)) if v}
+    operations = {"query": IMPORT, "variables": variables}
+    response = api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": (name, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]["importRegistrations"]
+
+
+def wait_for(api: Api, token: str, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.data(JOB, {"id": job_id}, token=token)["job"]
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"import job {job_id} did not finish: {job}")

@@ -1,0 +1,29 @@
+"""Spreadsheet imports, and the sweeper that rescues jobs whose worker died."""
+
+from __future__ import annotations
+
+import dramatiq
+import sqlalchemy as sa
+
+from app.db import Database
+from app.imports import service
+from app.jobs import sweep_jobs
+from app.storage import storage_for
+
+SWEEP_ACTOR = "sweep_jobs"
+
+
+def register(broker: dramatiq.Broker, database: Database) -> None:
+    storage = storage_for(database.settings)
+
+    def import_registrations(job_id: int) -> None:
+        service.run_import(database, storage, job_id)
+
+    def sweep() -> None:
+        with database.transaction() as session:
+            sweep_jobs(session)
+
+    dramatiq.actor(import_registrations, actor_name=service.ACTOR, broker=broker, max_retries=3,
+                   min_backoff=500, max_backoff=10_000, time_limit=15 * 60 * 1000,
+                   retry_when=lambda retries, error: retries < 3 and isinstance(error, sa.exc.IntegrityError))
+    dramatiq.actor(sweep, actor_name=SWEEP_ACTOR, broker=broker, max_retries=0)
