@@ -20,7 +20,16 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./examreg.db"
     redis_url: str = Field("", description="empty: in-process broker inside the API process")
     broker_namespace: str = "examreg"
+    # Uploaded files: "local" (a directory or shared volume, STORAGE_DIR) or "s3" (S3-compatible object storage).
+    storage_backend: str = Field("local", description="local | s3")
     storage_dir: Path = Path("./storage")
+    storage_s3_endpoint_url: str = Field("", description="empty: Amazon S3; e.g. http://minio:9000")
+    storage_s3_region: str = ""
+    storage_s3_bucket: str = ""
+    storage_s3_prefix: str = ""
+    storage_s3_access_key_id: str = ""
+    storage_s3_secret_access_key: SecretStr = SecretStr("")
+    storage_s3_addressing_style: str = Field("path", description="path | virtual | auto")
     secret_key: str = DEVELOPMENT_SECRET
     token_ttl_hours: float = 8.0
     login_max_failures: int = 5
@@ -74,6 +83,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @model_validator(mode="after")
+    def _check_storage(self) -> Settings:
+        if self.storage_backend not in ("local", "s3"):
+            raise ValueError(f"STORAGE_BACKEND must be local or s3, not {self.storage_backend!r}")
+        if self.storage_backend == "s3" and not self.storage_s3_bucket:
+            raise ValueError("STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET")
+        if self.storage_s3_addressing_style not in ("path", "virtual", "auto"):
+            raise ValueError("STORAGE_S3_ADDRESSING_STYLE must be path, virtual or auto")
+        return self
 
     @model_validator(mode="after")
     def _check_sms(self) -> Settings:

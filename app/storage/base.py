@@ -1,4 +1,4 @@
-"""The storage interface and its local-directory backend (the embedded default).
+"""The storage interface, its local-directory backend (the embedded default) and S3.
 
 Files are named by the SHA-256 of their content, never by the user's file name,
 so a name can neither traverse paths nor collide, and the same upload stored
@@ -58,7 +58,7 @@ class LocalStorage:
                 os.unlink(tmp.name)
                 raise
         sha = digest.hexdigest()
-        key = f"{_safe(folder)}/{sha[:2]}/{sha}{_safe_suffix(suffix)}"
+        key = key_for(folder, sha, suffix)
         final = self.root / key
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp.name, final)
@@ -83,7 +83,16 @@ class LocalStorage:
         return path
 
 
+def key_for(folder: str, sha256: str, suffix: str) -> str:
+    """Where a file with this content lives; the same in every backend."""
+    return f"{_safe(folder)}/{sha256[:2]}/{sha256}{_safe_suffix(suffix)}"
+
+
 def storage_for(settings: Settings) -> Storage:
+    if settings.storage_backend == "s3":
+        from app.storage.s3 import S3Storage
+
+        return S3Storage.from_settings(settings)
     return LocalStorage(settings.storage_dir)
 
 
