@@ -116,8 +116,6 @@ class PeriodicRun(SQLModel, table=True):
 
 # Which actor runs each kind of job, for the sweeper; features register theirs.
 ACTOR_FOR_KIND: dict[JobKind, str] = {JobKind.HEALTH_CHECK: "health_check"}
-STALE_AFTER = timedelta(minutes=2)  # a RUNNING job without a heartbeat this long lost its worker
-LOST_AFTER = timedelta(minutes=5)  # a QUEUED job this old lost its broker message
 MAX_JOB_ATTEMPTS = 3
 
 
@@ -147,14 +145,15 @@ def heartbeat(database, job: Job, *, processed: int | None = None, total: int | 
                         .execution_options(synchronize_session=False))
 
 
-def sweep_jobs(session: Session) -> dict[str, int]:
+def sweep_jobs(session: Session, *, stale_seconds: float, lost_seconds: float) -> dict[str, int]:
     """Re-queue jobs whose worker died or whose message was lost; give up after a few attempts."""
     moment = now()
+    stale, lost = timedelta(seconds=stale_seconds), timedelta(seconds=lost_seconds)
     counts = {"requeued": 0, "failed": 0}
     stuck = session.exec(select(Job).where(sa.or_(
-        sa.and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < moment - STALE_AFTER),
-        sa.and_(Job.status == JobStatus.QUEUED, Job.created_at < moment - LOST_AFTER,
-                sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < moment - LOST_AFTER)),
+        sa.and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < moment - stale),
+        sa.and_(Job.status == JobStatus.QUEUED, Job.created_at < moment - lost,
+                sa.or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < moment - lost)),
     ))).all()
     for job in stuck:
         actor = ACTOR_FOR_KIND.get(job.kind)

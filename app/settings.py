@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     in_process_worker_threads: int = 2
     initial_password: str = "8888"
     sql_echo: bool = False
+    # A RUNNING job without a heartbeat this long lost its worker; a QUEUED one this old lost its message.
+    job_stale_seconds: float = 120
+    job_lost_seconds: float = 300
 
     # SMS: "console" logs messages (embedded default), "aliyun" sends through Alibaba Cloud SMS.
     sms_provider: str = Field("console", description="console | aliyun")

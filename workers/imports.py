@@ -20,8 +20,9 @@ def register(broker: dramatiq.Broker, database: Database) -> None:
         service.run_import(database, storage, job_id)
 
     def sweep() -> None:
+        settings = database.settings
         with database.transaction() as session:
-            sweep_jobs(session)
+            sweep_jobs(session, stale_seconds=settings.job_stale_seconds, lost_seconds=settings.job_lost_seconds)
 
     dramatiq.actor(import_registrations, actor_name=service.ACTOR, broker=broker, max_retries=3,
                    min_backoff=500, max_backoff=10_000, time_limit=15 * 60 * 1000,

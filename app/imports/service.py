@@ -38,7 +38,7 @@ from app.units.models import Unit
 log = logging.getLogger(__name__)
 ACTOR = "import_registrations"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-PROGRESS_EVERY = 2000
+PROGRESS_EVERY = 1000
 MAX_STORED_ROW_ERRORS = 2000  # the error workbook has all of them
 IN_CHUNK = 1000
 
@@ -98,6 +98,8 @@ def run_import(database: Database, storage: Storage, job_id: int) -> None:
         return
     try:
         _work(database, storage, job)
+    except _Superseded:
+        log.warning("import job %s attempt %s was taken over by a newer attempt", job.id, job.attempts)
     except AppError as error:  # a bad file or a closed window: the user's to fix, not to retry
         _finish(database, job, error=error.message)
     except sa.exc.IntegrityError:
@@ -128,6 +130,7 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
     report_key = None
     if errors:
         report_key = storage.put(error_workbook(data, sheet_rows, errors), folder="reports", suffix=".xlsx").key
+    heartbeat(database, job)
     result = {
         "policy": policy.value, "total": len(sheet_rows.rows), "invalid": len(checked.bad_rows),
         "created": len(plan.create) if write else 0, "updated": len(plan.update) if write else 0,
@@ -214,16 +217,19 @@ def _write(session: Session, job: Job, plan: _Plan) -> None:
     at = now()
     if plan.create:
         # One multi-row INSERT ... RETURNING per batch (SQLAlchemy "insertmanyvalues"), both databases.
-        new_ids = session.execute(
-            sa.insert(Registration).returning(Registration.id, sort_by_parameter_order=True),
+        connection = session.connection()
+        table = Registration.__table__
+        # Multi-row INSERT ... RETURNING in batches ("insertmanyvalues") on both databases.
+        returned = connection.execute(
+            table.insert().returning(table.c.id, table.c.id_number),
             [{**values, "session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
               "rollback_used": False, "created_by": job.created_by, "created_at": at, "updated_at": at,
               "version": 1} for values in plan.create],
-        ).scalars().all()
-        session.execute(sa.insert(ReviewAction), [
-            {"registration_id": i, "actor_id": job.created_by, "actor_role": "UNIT_ADMIN",
+        ).all()
+        connection.execute(ReviewAction.__table__.insert(), [
+            {"registration_id": registration_id, "actor_id": job.created_by, "actor_role": "UNIT_ADMIN",
              "action": ReviewActionKind.CREATE, "from_status": None, "to_status": RegistrationStatus.DRAFT,
-             "comment": "批量导入", "at": at} for i in new_ids
+             "comment": "批量导入", "at": at} for registration_id, _ in returned
         ])
     for registration, values in plan.update:
         status = status_after_edit(registration.status)
@@ -248,20 +254,25 @@ def _record_result(session: Session, job: Job, result: dict[str, Any], report_ke
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         # The sweeper gave this attempt up (and re-queued it): roll our writes back.
-        raise AppError(ErrorCode.CONFLICT, "导入任务已由其他进程接手")
+        raise _Superseded()
+
+
+class _Superseded(Exception):
+    """This attempt's job row was handed to a newer attempt."""
 
 
 def _finish(database: Database, job: Job, *, error: str) -> None:
     with database.transaction() as session:
         session.execute(
-            sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+            sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.attempts == job.attempts)
             .values(status=JobStatus.FAILED, error=error[:1000], finished_at=now())
             .execution_options(synchronize_session=False))
 
 
 def _requeue(database: Database, job: Job) -> None:
     with database.transaction() as session:
-        session.execute(sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+        session.execute(sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING,
+                                             Job.attempts == job.attempts)
                         .values(status=JobStatus.QUEUED).execution_options(synchronize_session=False))
 
 
