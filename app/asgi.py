@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+import app.documents.links  # noqa: F401  registers the photo and PDF download builders
 import app.reviews.export  # noqa: F401  registers its download builder
 from app import downloads
 from app.db import Database

@@ -9,6 +9,7 @@ from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries
 from schema.calendar import CalendarMutations, CalendarQueries
+from schema.documents import DocumentMutations, DocumentQueries
 from schema.errors import CloseSession, ErrorPolicy
 from schema.imports import ImportMutations, ImportQueries, JobSubscriptions
 from schema.jobs import JobMutations, JobQueries
@@ -23,11 +24,11 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (
     AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
-    CalendarQueries, SmsQueries, ImportQueries,
+    CalendarQueries, SmsQueries, ImportQueries, DocumentQueries,
 ))
 Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
-    ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations,
+    ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations, DocumentMutations,
 ))
 
 

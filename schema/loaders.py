@@ -9,6 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from app.accounts.models import User
 from app.accounts.service import users_by_id
+from app.documents.models import Photo
+from app.documents.service import photos_by_registration
 from app.registrations.blockers import Blocker, blockers_for
 from app.registrations.models import Registration
 from app.registrations.service import history
@@ -28,9 +30,10 @@ class Loaders:
         self.user = DataLoader[int, User | None](load_fn=self._users)
         self.blockers = DataLoader[Registration, list[Blocker]](load_fn=self._blockers,
                                                                  cache_key_fn=lambda r: r.id)
+        self.photo = DataLoader[int, Photo | None](load_fn=self._photos)
 
     def clear(self) -> None:
-        for loader in (self.unit, self.history, self.user, self.blockers):
+        for loader in (self.unit, self.history, self.user, self.blockers, self.photo):
             loader.clear_all()
 
     async def _units(self, ids: Sequence[int]) -> list[Unit | None]:
@@ -43,6 +46,10 @@ class Loaders:
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         found = users_by_id(self._context.session, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _photos(self, ids: Sequence[int]) -> list[Photo | None]:
+        found = photos_by_registration(self._context.session, ids)
         return [found.get(i) for i in ids]
 
     async def _blockers(self, records: Sequence[Registration]) -> list[list[Blocker]]:

@@ -18,6 +18,7 @@ from app.registrations.models import ExamType, Gender, PersonnelNature, Registra
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
 from app.units.models import Unit, UnitLevel
+from schema.document_types import PhotoBatchItem, PhotoType
 
 RoleEnum = strawberry.enum(Role, name="Role", description="角色 Account role")
 DivisionLevelEnum = strawberry.enum(DivisionLevel, name="DivisionLevel", description="区划级别 Division level")
@@ -173,6 +174,11 @@ class RegistrationType:
         found = await info.context.loaders.blockers.load(self.record)
         return [Blocker(code=b.code, field=b.field, message=b.message) for b in found]
 
+    @strawberry.field(description="电子照片及其检查结果；未上传时为 null The ID photo and its check")
+    async def photo(self, info: Info) -> PhotoType | None:
+        found = await info.context.loaders.photo.load(self.registration_id)
+        return PhotoType.of(found) if found else None
+
     @strawberry.field(description="工作单位 The candidate's unit")
     async def unit(self, info: Info) -> UnitRef:
         unit = await info.context.loaders.unit.load(self.unit_id)
@@ -261,6 +267,8 @@ class JobType:
     row_errors: list[RowError] = strawberry.field(description="逐行错误 Problems by row")
     summary: ImportSummary | None = strawberry.field(description="导入结果汇总（导入任务完成后）Import outcome")
     file_name: str | None = strawberry.field(description="上传的文件名 Uploaded file name")
+    photo_results: list[PhotoBatchItem] = strawberry.field(
+        description="批量上传照片：每张照片的结果（任务完成后）Per-photo verdicts of a photo batch")
     created_at: datetime = strawberry.field(description="创建时间 Created at")
     finished_at: datetime | None = strawberry.field(description="完成时间 Finished at")
 
@@ -278,7 +286,8 @@ class JobType:
             id=strawberry.ID(str(j.id)), kind=j.kind, status=j.status, total=j.total,
             processed=j.processed, error=j.error, error_report_url=error_report_url,
             row_errors=[RowError(row=e["row"], column=e.get("column"), code=e["code"], message=e["message"]) for e in rows],
-            summary=summary, file_name=j.input_name, created_at=j.created_at, finished_at=j.finished_at,
+            summary=summary, file_name=j.input_name, photo_results=PhotoBatchItem.all_of(result),
+            created_at=j.created_at, finished_at=j.finished_at,
         )
 
 

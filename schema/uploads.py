@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from app.errors import AppError, ErrorCode
 
@@ -29,3 +30,23 @@ async def read_upload(upload, *, max_bytes: int, field: str = "file") -> Receive
         chunks.append(chunk)
     return ReceivedFile(filename=getattr(upload, "filename", None) or "", content_type=getattr(upload, "content_type", None),
                         data=b"".join(chunks))
+
+
+@dataclass(frozen=True)
+class SpooledUpload:
+    """An upload left where the multipart parser spooled it (memory, then a temporary file)."""
+
+    filename: str
+    stream: BinaryIO
+    size: int
+
+
+def spooled_upload(upload, *, field: str = "files") -> SpooledUpload:  # noqa: ANN001
+    """For large batches: the file is streamed to storage instead of being read into memory."""
+    stream = getattr(upload, "file", None)
+    if stream is None:
+        raise AppError(ErrorCode.REQUIRED, "请选择要上传的文件", field)
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return SpooledUpload(filename=getattr(upload, "filename", None) or "", stream=stream, size=size)

@@ -22,6 +22,7 @@ PERIODIC: list[tuple[str, float]] = [
     ("sweep_sms_outbox", 60),
     ("send_review_reminders", 3600),
     ("sweep_jobs", 60),
+    ("sweep_document_checks", 60),
 ]
 
 

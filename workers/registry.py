@@ -5,9 +5,9 @@ from __future__ import annotations
 import dramatiq
 
 from app.db import Database
-from workers import health, imports, reviews, sms
+from workers import documents, health, imports, reviews, sms
 
 
 def register_actors(broker: dramatiq.Broker, database: Database) -> None:
-    for module in (health, imports, reviews, sms):
+    for module in (documents, health, imports, reviews, sms):
         module.register(broker, database)

@@ -11,7 +11,8 @@ from tests.api import Api
 from tests.factories import PASSWORD, make_exam_session, make_registration, make_unit, make_user
 
 PAGE = """query($s: ID!, $n: Int!) { registrations(sessionId: $s, first: $n) {
-  totalCount edges { node { id name idNumber status unit { id name } history { action actor { username } } } } } }"""
+  totalCount edges { node { id name idNumber status unit { id name } history { action actor { username } }
+  photo { status problems { code message } } } } } }"""
 
 
 @contextmanager
