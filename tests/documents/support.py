@@ -79,17 +79,20 @@ def make_pdf(pages: int = 1, *, user_password: str | None = None, owner_password
     return out.getvalue()
 
 
-def make_zip(entries: list[tuple[str, bytes]], *, gbk: bool = False, compression: int = zipfile.ZIP_STORED) -> bytes:
-    """`gbk`: names written in GBK without the UTF-8 flag, as Windows' built-in ZIP tool does."""
+def make_zip(entries: list[tuple[str, bytes]], *, gbk: bool = False, name_encoding: str | None = None,
+             compression: int = zipfile.ZIP_STORED) -> bytes:
+    """`gbk`: names written in GBK without the UTF-8 flag, as Windows' built-in ZIP tool does;
+    `name_encoding`: any other encoding written without the flag."""
+    name_encoding = "gbk" if gbk else name_encoding
     out = io.BytesIO()
     renames = []
     with zipfile.ZipFile(out, "w", compression) as archive:
         for index, (name, data) in enumerate(entries):
             written = name
-            if gbk and not name.isascii():
+            if name_encoding and not name.isascii():
                 # zipfile writes non-ASCII names as UTF-8 (with the flag); write an ASCII stand-in of the same
                 # length and put the GBK bytes in its place afterwards.
-                raw = name.encode("gbk")
+                raw = name.encode(name_encoding)
                 written = chr(ord("A") + index % 26) * len(raw)
                 renames.append((written.encode(), raw))
             info = zipfile.ZipInfo(written, date_time=(2026, 3, 1, 9, 0, 0))
