@@ -35,7 +35,9 @@ def make_engine(settings: Settings) -> sa.Engine:
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return sa.create_engine(url, echo=settings.sql_echo, pool_pre_ping=True, pool_size=10)
+    # insertmanyvalues re-parses huge multi-row statements in psycopg; its own executemany pipelines them.
+    return sa.create_engine(url, echo=settings.sql_echo, pool_pre_ping=True, pool_size=10,
+                            use_insertmanyvalues=False)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

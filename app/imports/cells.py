@@ -22,7 +22,9 @@ DESTROYED_ID = ("身份证号码已被Excel转换为科学计数法，后几位�
 
 def text(value: Any) -> str | None:
     """Any cell as text: numbers Excel stored as numbers lose their ".0"."""
-    if value is None or value == "":
+    if type(value) is str:
+        return value or None
+    if value is None:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"

@@ -44,8 +44,12 @@ class Sheet:
     visible: bool
 
 
-def inspect_workbook(data: bytes) -> list[Sheet]:
-    """The workbook's sheets, or BadWorkbook saying exactly what is wrong with the file."""
+def inspect_workbook(data: bytes, *, scan_sheets: bool = True) -> list[Sheet]:
+    """The workbook's sheets, or BadWorkbook saying exactly what is wrong with the file.
+
+    `scan_sheets=False` skips streaming every worksheet through the XML parser: the
+    quick check at upload time; the worker always scans before reading.
+    """
     if not data:
         raise BadWorkbook("上传的文件是空的，请重新选择文件")
     if len(data) > MAX_FILE_BYTES:
@@ -60,7 +64,7 @@ def inspect_workbook(data: bytes) -> list[Sheet]:
         names = _check_entries(entries)
         _refuse_other_packages(names)
         sheets = _sheets(archive, names)
-        for sheet in sheets:
+        for sheet in sheets if scan_sheets else ():
             _check_worksheet_xml(archive, sheet.part)
     return sheets
 

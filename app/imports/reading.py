@@ -29,7 +29,7 @@ class SheetRows:
 
 def read_template(data: bytes) -> SheetRows:
     """The data rows of the template's sheet, or BadWorkbook saying what is wrong."""
-    sheets = [s for s in inspect_workbook(data) if s.visible]
+    sheets = [s for s in inspect_workbook(data, scan_sheets=True) if s.visible]
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises its own error types for damaged files
@@ -102,7 +102,8 @@ def _data_rows(rows: Iterator[list[Any]], header_row: int) -> Iterator[tuple[int
     width = len(EXPECTED)
     count = empty_run = 0
     for number, row in enumerate(rows, start=header_row + 1):
-        if all(v == "" or v is None for v in row[:width]):
+        cells = row[:width]
+        if cells.count("") == len(cells):  # calamine gives "" for an empty cell
             empty_run += 1
             if empty_run >= EMPTY_RUN_LIMIT:
                 break
@@ -111,4 +112,6 @@ def _data_rows(rows: Iterator[list[Any]], header_row: int) -> Iterator[tuple[int
         count += 1
         if count > MAX_ROWS:
             raise BadWorkbook(f"表格超过{MAX_ROWS}行的上限，请拆分为多个文件分批导入（每个文件不超过{MAX_ROWS}行）")
-        yield number, (list(row[:width]) + [""] * (width - len(row)))
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        yield number, cells

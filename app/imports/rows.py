@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from app.errors import ErrorCode, FieldProblem
@@ -81,5 +82,6 @@ def _with_hint(problem: FieldProblem, id_number: str | None) -> FieldProblem:
     return problem
 
 
+@lru_cache(maxsize=256)
 def _comparable(name: str) -> str:
     return unicodedata.normalize("NFKC", name).replace(" ", "").replace("（", "(").replace("）", ")")

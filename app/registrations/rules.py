@@ -43,6 +43,8 @@ MAX_LENGTHS = {
     "name": 50, "major": 100, "position": 100, "certificate_number": 50, "remarks": 500,
 }
 SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+INNER_SPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]")
+EDGE_SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\u200b\ufeff"
 
 
 @dataclass
@@ -55,16 +57,22 @@ class Cleaned:
 
 
 def squeeze(value: Any) -> str | None:
-    """Trim ordinary and full-width spaces; empty text becomes None."""
+    """Trim ordinary and full-width spaces, fold inner runs to one space; empty text becomes None."""
     if value is None:
         return None
-    text = SPACES.sub(" ", str(value)).strip()
+    text = (value if type(value) is str else str(value)).strip(EDGE_SPACES)
+    if INNER_SPACE.search(text):
+        text = SPACES.sub(" ", text)
     return text or None
 
 
 def halfwidth(text: str | None) -> str | None:
     """Full-width digits and letters (ＡＢＣ１２３) as users type them on Chinese IMEs."""
-    return None if text is None else unicodedata.normalize("NFKC", text).replace(" ", "")
+    if text is None:
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.replace(" ", "")
 
 
 def normalise_id_number(value: Any) -> str | None:
@@ -183,19 +191,27 @@ def _listed(out: Cleaned, key: str, value: str | None, allowed: tuple[str, ...])
 
 
 def _choice(out: Cleaned, key: str, value: Any, enum: type[StrEnum], labels: Mapping[Any, str]) -> Any:
-    if value is None or (isinstance(value, str) and squeeze(value) is None):
+    if value is None:
         return None
     if isinstance(value, enum):
         return value
     text = squeeze(value)
-    for member, label in labels.items():
-        if text in (label, member.value):
-            return member
+    if text is None:
+        return None
+    member = _members(enum, tuple(labels.items())).get(text)
+    if member is not None:
+        return member
     out.problem(
         key, ErrorCode.NOT_IN_LIST,
         f"{BY_KEY[key].header}“{text}”无效，只能填写：{'、'.join(labels.values())}",
     )
     return None
+
+
+@lru_cache(maxsize=16)
+def _members(enum: type[StrEnum], labels: tuple[tuple[Any, str], ...]) -> dict[str, Any]:
+    """Label or value -> member: 男 and MALE both mean Gender.MALE."""
+    return {text: member for member, label in labels for text in (label, member.value)}
 
 
 def _mobile(out: Cleaned, value: Any) -> str | None:

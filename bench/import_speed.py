@@ -1,0 +1,163 @@
+"""Import speed: a valid N-row template end to end vs python-calamine merely reading its cells.
+
+    .venv/bin/python bench/import_speed.py [--rows 10000] [--memory-rows 50000] [--no-postgres]
+
+Prints, for the embedded default (SQLite) and PostgreSQL, the end-to-end time
+(store the upload, parse, check every row, insert, job done), rows/s and the
+ratio to calamine's read time measured in the same run; then the peak RSS of a
+worker process importing a --memory-rows file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import python_calamine  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from app.accounts.models import Role  # noqa: E402
+from app.demo import People  # noqa: E402
+from app.imports.template import TITLE  # noqa: E402
+from app.registrations.fields import template_headers  # noqa: E402
+
+PG_ADMIN = os.environ.get("EXAMREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+UNIT_NAME = "南宁市兴宁区市场监督管理局"
+
+
+def make_file(rows: int, seed: int = 1) -> bytes:
+    """A filled template as Excel would save it (write-only openpyxl keeps this quick)."""
+    people = People(random.Random(seed))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("报名信息")
+    sheet.append([TITLE])
+    sheet.append(template_headers())
+    for n in range(1, rows + 1):
+        id_number, gender = people.id_number("450103", born_before=1990)
+        sheet.append([n, people.name(), "男" if gender == "MALE" else "女", "壮族", id_number, "中共党员", "大学本科",
+                      "法学", people.phone(), UNIT_NAME, "科员", "市场监管", "续职考试", f"GX{n:08d}", "在编在职",
+                      "2010-07-01", None])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def calamine_read(data: bytes) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book.get_sheet_by_name("报名信息").to_python()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def import_once(database, data: bytes) -> float:  # noqa: ANN001
+    from app.imports.service import request_import, run_import
+    from app.jobs import Job, JobStatus
+    from app.storage import storage_for
+    from tests.factories import make_exam_session, make_unit, make_user
+
+    unit = make_unit(database, name=UNIT_NAME, division="450102")
+    admin = make_user(database, role=Role.UNIT_ADMIN, unit=unit)
+    exam = make_exam_session(database)
+    storage = storage_for(database.settings)
+    started = time.perf_counter()
+    with database.transaction() as session:
+        job = request_import(session, storage=storage, user=session.merge(admin), session_id=exam.id, data=data,
+                             file_name="bench.xlsx")
+    run_import(database, storage, job.id)
+    elapsed = time.perf_counter() - started
+    with database.session() as session:
+        done = session.get(Job, job.id)
+        assert done.status == JobStatus.SUCCEEDED and done.result["created"] > 0, (done.status, done.error)
+    return elapsed
+
+
+def backend(url: str, storage: Path):  # noqa: ANN201
+    from app.db import Database
+    from app.migrate import migrate
+    from app.settings import Settings
+    from workers.broker import TaskQueue
+
+    settings = Settings(_env_file=None, database_url=url, redis_url="", storage_dir=storage)
+    database = Database(settings)
+    migrate(database)
+    TaskQueue(database)  # installs a sender; the import runs in this process
+    return database
+
+
+def run(name: str, url: str, data: bytes, rows: int, baseline: float, storage: Path) -> None:
+    database = backend(url, storage)
+    times = [import_once(database, data) for _ in range(3)]
+    best = min(times)
+    print(f"{name:<10} end to end {best:7.3f} s  {rows / best:9.0f} rows/s  ratio {best / baseline:5.2f}x "
+          f"(runs: {', '.join(f'{t:.3f}' for t in times)})")
+    database.dispose()
+
+
+def peak_memory(rows: int, storage: Path) -> None:
+    """A separate process imports a large file; its peak RSS is what a worker needs."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
+        handle.write(make_file(rows, seed=7))
+    db_file = storage / f"memory-{uuid.uuid4().hex}.db"
+    code = (
+        "import sys, resource; sys.path.insert(0, %r)\n"
+        "from bench.import_speed import backend, import_once\n"
+        "from pathlib import Path\n"
+        "database = backend(%r, Path(%r))\n"
+        "data = open(%r, 'rb').read()\n"
+        "elapsed = import_once(database, data)\n"
+        "print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    ) % (str(Path(__file__).resolve().parents[1]), f"sqlite:///{db_file}", str(storage), handle.name)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    elapsed, rss_kb = result.stdout.split()[-2:]
+    print(f"memory     {rows} rows in {float(elapsed):.2f} s, peak RSS of the importing process "
+          f"{int(rss_kb) / 1024:.0f} MB (target < 300 MB)")
+    os.unlink(handle.name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--memory-rows", type=int, default=50_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    data = make_file(args.rows)
+    baseline = calamine_read(data)
+    print(f"file       {args.rows} rows, {len(data) / 1024:.0f} KB")
+    print(f"calamine   read cells {baseline:7.3f} s  {args.rows / baseline:9.0f} rows/s  (baseline, best of 3)")
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = Path(tmp)
+        run("sqlite", f"sqlite:///{storage / 'bench.db'}", data, args.rows, baseline, storage)
+        if not args.no_postgres:
+            admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            name = f"examreg_bench_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            try:
+                run("postgres", sa.make_url(PG_ADMIN).set(database=name).render_as_string(False), data, args.rows,
+                    baseline, storage)
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+        if args.memory_rows:
+            peak_memory(args.memory_rows, storage)
+    print(f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
