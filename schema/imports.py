@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
@@ -15,7 +16,7 @@ from app.imports.service import ExistingRecords, ImportPolicy
 from app.jobs import JobStatus, get_visible_job
 from app.storage import storage_for
 from schema.common import parse_id
-from schema.errors import perform, require_user
+from schema.errors import perform, require_user, user_errors
 from schema.jobs import JobPayload, job_type
 from schema.types import JobType
 from schema.uploads import read_upload
@@ -53,8 +54,6 @@ class ImportMutations:
         try:
             received = await read_upload(file, max_bytes=service.MAX_UPLOAD_BYTES)
         except AppError as error:
-            from schema.errors import user_errors
-
             return JobPayload(errors=user_errors(error))
         storage = storage_for(info.context.settings)
 
@@ -74,15 +73,18 @@ class JobSubscriptions:
     @strawberry.subscription(description="后台任务进度（graphql-transport-ws）：每次变化推送一次，完成后结束 Live job progress")
     async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobType, None]:
         user = require_user(info)
-        job_id = parse_id(id, what="任务")
+        try:
+            job_id = parse_id(id, what="任务")
+        except AppError as error:
+            raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
         database = info.context.database
         last = None
         while True:
             with database.session() as session:
                 try:
                     job = get_visible_job(session, user=user, job_id=job_id)
-                except AppError as error:
-                    raise error
+                except AppError as error:  # subscriptions do not pass through the error shaping
+                    raise GraphQLError(error.message, extensions={"code": error.code.value}) from error
                 state = (job.status, job.processed, job.total)
                 if state != last:
                     yield job_type(info, job)
