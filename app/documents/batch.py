@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -30,7 +31,7 @@ from app.db import Database
 from app.documents import archives, photo_rules
 from app.documents.models import CheckStatus
 from app.documents.problems import Problem, size_text
-from app.documents.service import PhotoVerdict, attach_photo, verdict_for
+from app.documents.service import PhotoVerdict, photos_by_registration, place_photo, verdict_for
 from app.errors import AppError, ErrorCode
 from app.exams.service import get_exam_session, require_window_open
 from app.jobs import ACTOR_FOR_KIND, Job, JobKind, JobStatus, claim_job, create_job, heartbeat
@@ -43,7 +44,7 @@ ACTOR = "check_photo_batch"
 INPUT_FOLDER = "photo-batches"
 MAX_FILES = archives.MAX_ENTRIES
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # all files of one batch together
-CHUNK = 25  # photos per transaction and progress report
+CHUNK = 50  # photos per transaction and progress report
 THREADS = 2
 
 
@@ -138,10 +139,12 @@ def _check_batch(database: Database, storage: Storage, job: Job) -> dict[str, An
         heartbeat(database, job, processed=0, total=len(items))
         _match(items, registrations)
         with ThreadPoolExecutor(THREADS, thread_name_prefix="photo-check") as pool:
+            # Every photo is queued at once, so checking goes on while a finished chunk is being attached.
+            verdicts = [pool.submit(_judge, storage, item) for item in items]
             for start in range(0, len(items), CHUNK):
                 chunk = items[start:start + CHUNK]
-                for item, verdict in zip(chunk, pool.map(lambda i: _judge(storage, i), chunk), strict=True):
-                    item.verdict = verdict
+                for item, verdict in zip(chunk, verdicts[start:start + CHUNK], strict=True):
+                    item.verdict = verdict.result()
                 _attach(database, storage, user, chunk)
                 heartbeat(database, job, processed=min(start + CHUNK, len(items)))
     return _result(items)
@@ -223,30 +226,38 @@ def _report(problems: list[Problem], size: int = 0) -> PhotoVerdict:
 
 
 def _attach(database: Database, storage: Storage, user: User, chunk: list[_Item]) -> None:
+    """Outcomes for a chunk, and its passing photos attached in one transaction (one bulk flush)."""
+    for item in chunk:
+        if item.verdict is not None:
+            item.problems.extend(item.verdict.facts.problems)
+        if item.outcome is None and (item.verdict is None or item.verdict.stored is None):
+            item.outcome = PhotoOutcome.REJECTED
+    candidates = [i for i in chunk if i.outcome is None]
+    try:
+        _attach_all(database, storage, user, candidates)
+    except IntegrityError:
+        # A single upload for one of these records inserted its photo meanwhile: once more, with fresh rows.
+        for item in candidates:
+            item.outcome = None
+        _attach_all(database, storage, user, candidates)
+
+
+def _attach_all(database: Database, storage: Storage, user: User, candidates: list[_Item]) -> None:
     with database.transaction() as session:
-        ids = [i.registration.id for i in chunk if i.outcome is None and i.registration is not None]
+        ids = [i.registration.id for i in candidates]
         fresh = {r.id: r for r in session.exec(select(Registration).where(col(Registration.id).in_(ids)))}
-        for item in chunk:
-            verdict = item.verdict
-            if verdict is not None:
-                item.problems.extend(verdict.facts.problems)
-            if item.outcome is not None:
-                continue
-            if verdict is None or verdict.stored is None:
-                item.outcome = PhotoOutcome.REJECTED
-                continue
+        photos = photos_by_registration(session, ids)
+        for item in candidates:
             registration = fresh.get(item.registration.id)
             if registration is None:  # deleted while the batch ran
                 item.outcome = PhotoOutcome.NO_MATCH
                 item.problems.append(Problem(PhotoOutcome.NO_MATCH, "对应的报名信息已被删除", item.id_number, ""))
                 continue
             try:
-                with session.begin_nested():
-                    attach_photo(session, storage=storage, user=user, registration=registration,
-                                 file_name=photo_rules.base_name(item.name), stored=verdict.stored,
-                                 facts=verdict.facts,
-                                 status=CheckStatus.OK)
-            except AppError as refused:
+                place_photo(session, storage=storage, user=user, registration=registration,
+                            file_name=photo_rules.base_name(item.name), stored=item.verdict.stored,
+                            facts=item.verdict.facts, status=CheckStatus.OK, existing=photos.get(registration.id))
+            except AppError as refused:  # submitted or approved since the batch started
                 item.outcome = PhotoOutcome.NOT_EDITABLE
                 item.problems.append(Problem(PhotoOutcome.NOT_EDITABLE, refused.message))
                 continue

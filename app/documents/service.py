@@ -238,21 +238,35 @@ def check_photo(database: Database, storage: Storage, photo_id: int) -> None:
 def attach_photo(session: Session, *, storage: Storage, user: User, registration: Registration, file_name: str,
                  stored: StoredFile, facts: photo_rules.PhotoFacts, status: CheckStatus) -> Photo:
     """Make `stored` the registration's photo (insert or replace), as an edit of the record."""
+    existing = session.exec(select(Photo).where(Photo.registration_id == registration.id)).first()
+    photo = place_photo(session, storage=storage, user=user, registration=registration, file_name=file_name,
+                        stored=stored, facts=facts, status=status, existing=existing)
+    try:
+        with session.begin_nested():
+            session.flush([photo])
+    except IntegrityError as exc:  # another upload for the same record won the race
+        raise AppError(ErrorCode.CONFLICT, "这条报名信息的照片刚刚被另一次上传更换，请刷新后查看", "file") from exc
+    return photo
+
+
+def place_photo(session: Session, *, storage: Storage, user: User, registration: Registration, file_name: str,
+                stored: StoredFile, facts: photo_rules.PhotoFacts, status: CheckStatus,
+                existing: Photo | None) -> Photo:
+    """The photo row for `stored`, added to the session but not flushed: batches flush many at once.
+
+    `existing` is the record's current photo, if any (batches load them in bulk).
+    """
     _record_photo_change(session, user=user, registration=registration)
-    photo = session.exec(select(Photo).where(Photo.registration_id == registration.id)).first()
-    replaced = photo.content_hash if photo is not None else None
+    photo = existing
     if photo is None:
         photo = Photo(registration_id=registration.id, file_name=file_name, content_hash=stored.sha256,
                       size=stored.size, status=status)
+    replaced = existing.content_hash if existing is not None else None
     photo.file_name, photo.content_hash, photo.size, photo.status = file_name, stored.sha256, stored.size, status
     photo.width, photo.height, photo.dpi = facts.width, facts.height, facts.dpi
     photo.problems = [p.as_dict() for p in facts.problems] if status == CheckStatus.REJECTED else []
     photo.uploaded_by, photo.created_at = user.id, now()
-    try:
-        with session.begin_nested():
-            session.add(photo)
-    except IntegrityError as exc:  # another upload for the same record won the race
-        raise AppError(ErrorCode.CONFLICT, "这条报名信息的照片刚刚被另一次上传更换，请刷新后查看", "file") from exc
+    session.add(photo)
     if replaced is not None and replaced != stored.sha256:
         _forget_file(session, storage, Photo, PHOTO_FOLDER, JPG_SUFFIX, replaced)
     return photo
