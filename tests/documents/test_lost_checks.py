@@ -51,3 +51,48 @@ def test_pending_checks_left_behind_are_sent_again(backend):
     service.check_attachment(db, storage, attachment.id)
     with db.session() as session:
         assert session.get(Photo, photo.id).content_hash == photo.content_hash
+
+
+def test_a_photo_batch_run_again_after_its_worker_died_gives_the_same_outcome(backend):
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from app.accounts.models import Role
+    from app.documents import batch
+    from app.jobs import Job, JobStatus
+    from tests.api import Api
+    from tests.documents.support import make_zip, post_files
+    from tests.factories import PASSWORD, make_user
+
+    db = backend.database
+    storage = storage_for(backend.settings)
+    unit = make_unit(db)
+    exam = make_exam_session(db)
+    admin = make_user(db, role=Role.UNIT_ADMIN, unit=unit)
+    records = [make_registration(db, unit=unit, exam=exam) for _ in range(3)]
+    api = Api(backend.client)
+    token = api.login(admin.username, PASSWORD)
+    archive = make_zip([(f"{r.id_number}.jpg", make_photo()) for r in records])
+    body = post_files(api, token, "mutation($s: ID!, $f: [Upload!]!) { uploadPhotos(sessionId: $s, files: $f) { job { id } } }",
+                      {"s": str(exam.id), "f": [None]}, {"variables.f.0": ("p.zip", archive, "application/zip")})
+    job_id = int(body["data"]["uploadPhotos"]["job"]["id"])
+
+    def finished():  # noqa: ANN202
+        with db.session() as session:
+            job = session.get(Job, job_id)
+            return job if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) else None
+
+    first = wait_until(finished, what="the batch")
+    # as the job sweeper does for a worker that died mid-batch: back to QUEUED, and run again
+    with db.transaction() as session:
+        session.execute(sa.update(Job).where(Job.id == job_id).values(status=JobStatus.QUEUED))
+    kept = storage.put(archive, folder=batch.INPUT_FOLDER, suffix=".zip")  # the first run dropped its upload
+    assert kept.key == first.options["files"][0]["key"]
+    batch.run_photo_batch(db, storage, job_id)
+    with db.session() as session:
+        again = session.get(Job, job_id)
+        photos = session.exec(select(Photo)).all()
+    assert again.status == JobStatus.SUCCEEDED and again.attempts == first.attempts + 1
+    assert [p["outcome"] for p in again.result["photos"]] == ["ATTACHED"] * 3 == \
+        [p["outcome"] for p in first.result["photos"]]
+    assert sorted(p.registration_id for p in photos) == sorted(r.id for r in records)
