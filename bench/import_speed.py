@@ -113,15 +113,16 @@ def peak_memory(rows: int, storage: Path) -> None:
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
         handle.write(make_file(rows, seed=7))
     db_file = storage / f"memory-{uuid.uuid4().hex}.db"
-    code = (
-        "import sys, resource; sys.path.insert(0, %r)\n"
-        "from bench.import_speed import backend, import_once\n"
-        "from pathlib import Path\n"
-        "database = backend(%r, Path(%r))\n"
-        "data = open(%r, 'rb').read()\n"
-        "elapsed = import_once(database, data)\n"
-        "print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    ) % (str(Path(__file__).resolve().parents[1]), f"sqlite:///{db_file}", str(storage), handle.name)
+    root = str(Path(__file__).resolve().parents[1])
+    code = "\n".join([
+        f"import sys, resource; sys.path.insert(0, {root!r})",
+        "from bench.import_speed import backend, import_once",
+        "from pathlib import Path",
+        f"database = backend({'sqlite:///' + str(db_file)!r}, Path({str(storage)!r}))",
+        f"data = open({handle.name!r}, 'rb').read()",
+        "elapsed = import_once(database, data)",
+        "print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+    ])
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     elapsed, rss_kb = result.stdout.split()[-2:]
     print(f"memory     {rows} rows in {float(elapsed):.2f} s, peak RSS of the importing process "
