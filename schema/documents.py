@@ -17,7 +17,7 @@ from schema.errors import UserError, perform, require_user, user_errors
 from schema.jobs import JobPayload, job_type
 from schema.registrations import DeletePayload
 from schema.types import RegistrationType
-from schema.uploads import read_upload, spooled_upload
+from schema.uploads import perform_upload, spooled_upload
 
 
 @strawberry.type(description="上传证明材料的结果 Outcome of uploadAttachment")
@@ -53,20 +53,16 @@ class DocumentMutations:
     async def upload_attachment(self, info: Info, session_id: strawberry.ID, category: AttachmentCategoryEnum,
                                 file: Upload) -> AttachmentPayload:
         user = require_user(info)
-        try:
-            received = await read_upload(file, max_bytes=20 * 1024 * 1024)
-        except AppError as error:
-            return AttachmentPayload(errors=user_errors(error))
         storage = storage_for(info.context.settings)
 
-        def work(session):  # noqa: ANN001, ANN202
+        def work(session, received):  # noqa: ANN001, ANN202
             attachment = service.upload_attachment(
                 session, user=user, storage=storage,
                 session_id=parse_id(session_id, what="考试批次", field="sessionId"),
                 category=AttachmentCategory(category), file_name=received.filename, data=received.data)
             return AttachmentPayload(attachment=AttachmentType.of(attachment))
 
-        return perform(info, AttachmentPayload, work)
+        return await perform_upload(info, AttachmentPayload, file, max_bytes=20 * 1024 * 1024, work=work)
 
     @strawberry.mutation(description="删除证明材料（单位管理员，报名期间）Delete a proof PDF")
     def delete_attachment(self, info: Info, id: strawberry.ID) -> DeletePayload:
@@ -83,20 +79,16 @@ class DocumentMutations:
     @strawberry.mutation(description="上传一名考生的电子照片（文件名须为其身份证号码.jpg）Upload one ID photo")
     async def upload_photo(self, info: Info, registration_id: strawberry.ID, file: Upload) -> PhotoPayload:
         user = require_user(info)
-        try:
-            received = await read_upload(file, max_bytes=service.MAX_PHOTO_UPLOAD_BYTES)
-        except AppError as error:
-            return PhotoPayload(errors=user_errors(error))
         storage = storage_for(info.context.settings)
 
-        def work(session):  # noqa: ANN001, ANN202
+        def work(session, received):  # noqa: ANN001, ANN202
             registration_key = parse_id(registration_id, what="报名信息", field="registrationId")
             photo = service.upload_photo(session, user=user, storage=storage, registration_id=registration_key,
                                          file_name=received.filename, data=received.data)
             registration = get_registration(session, user=user, registration_id=registration_key)
             return PhotoPayload(photo=PhotoType.of(photo), registration=RegistrationType.of(registration, full=True))
 
-        return perform(info, PhotoPayload, work)
+        return await perform_upload(info, PhotoPayload, file, max_bytes=service.MAX_PHOTO_UPLOAD_BYTES, work=work)
 
     @strawberry.mutation(description="批量上传电子照片：多张 JPG 或一个 ZIP 压缩包，按文件名中的身份证号码关联；"
                                      "立即返回任务，逐张结果见 job.photoResults Upload many photos")

@@ -16,10 +16,10 @@ from app.imports.service import ExistingRecords, ImportPolicy
 from app.jobs import JobStatus, get_visible_job
 from app.storage import storage_for
 from schema.common import parse_id
-from schema.errors import perform, require_user, user_errors
+from schema.errors import require_user
 from schema.jobs import JobPayload, job_type
 from schema.types import JobType
-from schema.uploads import read_upload
+from schema.uploads import perform_upload
 
 TEMPLATE_URL = "/template.xlsx"
 POLL_SECONDS = 0.5
@@ -51,13 +51,9 @@ class ImportMutations:
         on_existing: ExistingRecordsEnum = ExistingRecords.SKIP,
     ) -> JobPayload:
         user = require_user(info)
-        try:
-            received = await read_upload(file, max_bytes=service.MAX_UPLOAD_BYTES)
-        except AppError as error:
-            return JobPayload(errors=user_errors(error))
         storage = storage_for(info.context.settings)
 
-        def work(session):  # noqa: ANN001, ANN202
+        def work(session, received):  # noqa: ANN001, ANN202
             job = service.request_import(
                 session, storage=storage, user=user,
                 session_id=parse_id(session_id, what="考试批次", field="sessionId"),
@@ -65,7 +61,7 @@ class ImportMutations:
                 on_existing=ExistingRecords(on_existing))
             return JobPayload(job=job_type(info, job))
 
-        return perform(info, JobPayload, work)
+        return await perform_upload(info, JobPayload, file, max_bytes=service.MAX_UPLOAD_BYTES, work=work)
 
 
 @strawberry.type

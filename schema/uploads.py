@@ -50,3 +50,14 @@ def spooled_upload(upload, *, field: str = "files") -> SpooledUpload:  # noqa: A
     size = stream.tell()
     stream.seek(0)
     return SpooledUpload(filename=getattr(upload, "filename", None) or "", stream=stream, size=size)
+
+
+async def perform_upload(info, payload, upload, *, max_bytes: int, work):  # noqa: ANN001, ANN201
+    """Read the upload (refused past `max_bytes`), then run `work(session, received)` as perform() does."""
+    from schema.errors import perform, user_errors
+
+    try:
+        received = await read_upload(upload, max_bytes=max_bytes)
+    except AppError as error:
+        return payload(errors=user_errors(error))
+    return perform(info, payload, lambda session: work(session, received))

@@ -143,6 +143,11 @@ def base_name(file_name: str) -> str:
 
 def read_header(data: bytes) -> PhotoFacts:
     """Type, size, pixels and dpi from the file's header, without decoding the image."""
+    return inspect_photo(data, decode=False)
+
+
+def inspect_photo(data: bytes, *, decode: bool = True) -> PhotoFacts:
+    """Every rule; with `decode`, also a (reduced-scale) decode for the pixel data and the background."""
     facts = PhotoFacts(size=len(data))
     if (problem := check_size(len(data))) is not None:
         facts.problems.append(problem)
@@ -151,20 +156,7 @@ def read_header(data: bytes) -> PhotoFacts:
         return facts
     with image:
         _read_header_facts(image, facts)
-    return facts
-
-
-def inspect_photo(data: bytes) -> PhotoFacts:
-    """Every rule, including a (reduced-scale) decode for the pixel data and the background."""
-    facts = PhotoFacts(size=len(data))
-    if (problem := check_size(len(data))) is not None:
-        facts.problems.append(problem)
-    image = _open(data, facts)
-    if image is None:
-        return facts
-    with image:
-        _read_header_facts(image, facts)
-        if facts.format == "JPEG" and not _has(facts, PhotoProblemCode.TOO_MANY_PIXELS):
+        if decode and facts.format == "JPEG" and not _has(facts, PhotoProblemCode.TOO_MANY_PIXELS):
             _check_pixels(image, facts)
     return facts
 
