@@ -44,3 +44,17 @@ LOGIN = """
 mutation Login($u: String!, $p: String!) {
   login(username: $u, password: $p) { token user { username mustChangePassword } errors { code field message } }
 }"""
+
+
+def finished_job(api: Api, query: str, job_id: str, token: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll `query` (taking $id, selecting job { status ... }) until the job has finished."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = api.data(query, {"id": job_id}, token=token)["job"]
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {job}")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from typing import Any
 
 from openpyxl import load_workbook
 
 from app.imports.template import FIRST_DATA_ROW, template_bytes
-from tests.api import Api
+from tests.api import Api, finished_job
 
 IMPORT = """mutation($s: ID!, $f: Upload!, $p: ImportPolicy, $e: ExistingRecords) {
   importRegistrations(sessionId: $s, file: $f, policy: $p, onExisting: $e) {
@@ -68,10 +67,4 @@ def upload(api: Api, token: str, session_id: int, data: bytes, *, policy: str | 
 
 
 def wait_for(api: Api, token: str, job_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.data(JOB, {"id": job_id}, token=token)["job"]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"import job {job_id} did not finish: {job}")
+    return finished_job(api, JOB, job_id, token, timeout)

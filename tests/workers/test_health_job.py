@@ -5,24 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 from app.accounts.models import Role
-from tests.api import Api, error_codes
+from tests.api import Api, error_codes, finished_job
 from tests.factories import PASSWORD, make_user
 
 REQUEST = "mutation { requestHealthCheck { job { id status } errors { code } } }"
 JOB = "query($id: ID!) { job(id: $id) { id kind status total processed finishedAt } }"
-
-
-def wait_for_job(api: Api, job_id: str, token: str, timeout: float = 20) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.data(JOB, {"id": job_id}, token=token)["job"]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s")
 
 
 def test_health_job_runs_through_the_broker(backend):
@@ -31,7 +20,7 @@ def test_health_job_runs_through_the_broker(backend):
     token = api.login(operator.username, PASSWORD)
     queued = api.data(REQUEST, token=token)["requestHealthCheck"]
     assert queued["errors"] == [] and queued["job"]["status"] in ("QUEUED", "RUNNING", "SUCCEEDED")
-    job = wait_for_job(api, queued["job"]["id"], token)
+    job = finished_job(api, JOB, queued["job"]["id"], token, timeout=20)
     assert job["status"] == "SUCCEEDED" and job["processed"] == job["total"] == 1 and job["finishedAt"]
 
     # someone else's job is not visible; non-operators cannot start one
