@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -224,11 +225,13 @@ def _write(session: Session, job: Job, plan: _Plan) -> None:
         fixed = {"session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
                  "rollback_used": False, "created_by": job.created_by, "created_at": at, "updated_at": at,
                  "version": 1}
-        # Plain executemany, a chunk at a time: psycopg's pipeline and sqlite3's C loop are the fastest
-        # paths for many rows, and chunks keep a 50,000-row file's parameters from all living at once.
-        for start in range(0, len(plan.create), INSERT_CHUNK):
-            connection.execute(Registration.__table__.insert(),
-                               [values | fixed for values in plan.create[start:start + INSERT_CHUNK]])
+        if connection.dialect.name == "postgresql":
+            _copy_rows(connection, [values | fixed for values in plan.create])
+        else:
+            # sqlite3's executemany is a C loop; chunks keep a 50,000-row file's parameters small.
+            for start in range(0, len(plan.create), INSERT_CHUNK):
+                connection.execute(Registration.__table__.insert(),
+                                   [values | fixed for values in plan.create[start:start + INSERT_CHUNK]])
         # Their history rows are written by the database from the rows just inserted.
         connection.execute(sa.insert(ReviewAction).from_select(
             ["registration_id", "actor_id", "actor_role", "action", "from_status", "to_status", "comment", "at"],
@@ -252,6 +255,25 @@ def _write(session: Session, job: Job, plan: _Plan) -> None:
         session.add(ReviewAction(registration_id=registration.id, actor_id=job.created_by, actor_role="UNIT_ADMIN",
                                  action=ReviewActionKind.EDIT, from_status=registration.status, to_status=status,
                                  comment="批量导入更新"))
+
+
+def _copy_rows(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY: several times faster than any INSERT for thousands of rows."""
+    table = Registration.__table__
+    columns = [c for c in table.columns if c.name != "id"]
+    names = ", ".join(c.name for c in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row.get(c.name)) for c in columns])
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC, like UTCDateTime
+    return value
 
 
 def _record_result(session: Session, job: Job, result: dict[str, Any], report_key: str | None) -> None:
