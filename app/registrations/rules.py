@@ -42,6 +42,7 @@ NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•．. ]+$")
 MAX_LENGTHS = {
     "name": 50, "major": 100, "position": 100, "certificate_number": 50, "remarks": 500,
 }
+REQUIRED_KEYS = tuple(key for key in DATA_KEYS if BY_KEY[key].required)
 SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 INNER_SPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]")
 EDGE_SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\u200b\ufeff"
@@ -84,8 +85,8 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
     """Clean and check every data field of a registration; report all problems."""
     out = Cleaned()
     text = {key: squeeze(raw.get(key)) for key in DATA_KEYS}
-    for key in DATA_KEYS:
-        if BY_KEY[key].required and text[key] is None:
+    for key in REQUIRED_KEYS:
+        if text[key] is None:
             out.problem(key, ErrorCode.REQUIRED, f"{BY_KEY[key].header}为必填项，请填写")
     for key, limit in MAX_LENGTHS.items():
         if text[key] is not None and len(text[key]) > limit:
@@ -93,8 +94,8 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
             text[key] = None
 
     out.values["name"] = _name(out, text["name"])
-    out.values["id_number"] = id_number = _id_number(out, raw.get("id_number"))
-    out.values["gender"] = gender = _choice(out, "gender", raw.get("gender"), Gender, GENDER_LABELS)
+    out.values["id_number"] = id_number = _id_number(out, text["id_number"])
+    out.values["gender"] = gender = _choice(out, "gender", text["gender"], Gender, GENDER_LABELS)
     out.values["ethnicity"] = _listed(out, "ethnicity", text["ethnicity"], ETHNICITIES)
     out.values["political_status"] = _listed(out, "political_status", text["political_status"], POLITICAL_STATUSES)
     out.values["education"] = _listed(out, "education", text["education"], EDUCATIONS)
@@ -102,11 +103,11 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
     out.values["major"] = text["major"]
     out.values["position"] = text["position"]
     out.values["remarks"] = text["remarks"]
-    out.values["phone"] = _mobile(out, raw.get("phone"))
-    out.values["exam_type"] = exam_type = _choice(out, "exam_type", raw.get("exam_type"), ExamType, EXAM_TYPE_LABELS)
+    out.values["phone"] = _mobile(out, text["phone"])
+    out.values["exam_type"] = exam_type = _choice(out, "exam_type", text["exam_type"], ExamType, EXAM_TYPE_LABELS)
     out.values["certificate_number"] = _certificate(out, text["certificate_number"], exam_type)
     out.values["personnel_nature"] = _choice(
-        out, "personnel_nature", raw.get("personnel_nature"), PersonnelNature, PERSONNEL_NATURE_LABELS
+        out, "personnel_nature", text["personnel_nature"], PersonnelNature, PERSONNEL_NATURE_LABELS
     )
     birth = birth_date_of(id_number) if id_number else None
     out.values["work_start_date"] = _work_start(out, raw.get("work_start_date"), birth)
@@ -190,12 +191,8 @@ def _listed(out: Cleaned, key: str, value: str | None, allowed: tuple[str, ...])
     return listed
 
 
-def _choice(out: Cleaned, key: str, value: Any, enum: type[StrEnum], labels: Mapping[Any, str]) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, enum):
-        return value
-    text = squeeze(value)
+def _choice(out: Cleaned, key: str, text: str | None, enum: type[StrEnum], labels: Mapping[Any, str]) -> Any:
+    """`text` is already squeezed: a label (男) or a member's value (MALE)."""
     if text is None:
         return None
     member = _members(enum, tuple(labels.items())).get(text)
@@ -214,8 +211,8 @@ def _members(enum: type[StrEnum], labels: tuple[tuple[Any, str], ...]) -> dict[s
     return {text: member for member, label in labels for text in (label, member.value)}
 
 
-def _mobile(out: Cleaned, value: Any) -> str | None:
-    number = halfwidth(squeeze(value))
+def _mobile(out: Cleaned, text: str | None) -> str | None:
+    number = halfwidth(text)
     if number is None:
         return None
     number = number.removeprefix("+86").replace("-", "")
