@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from pypdf import PdfWriter
 from sqlmodel import Session, select
 from stdnum.cn import ric, uscc
 
@@ -16,12 +20,15 @@ from app.calendar.service import REVIEW_WORKING_DAYS, WorkingCalendar
 from app.clock import now
 from app.db import Database
 from app.divisions.models import Division, DivisionLevel
+from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+from app.documents.service import ATTACHMENT_FOLDER, CATEGORY_LABELS, PDF_SUFFIX, verdict_for
 from app.exams.models import ExamSession
 from app.registrations.choices import EDUCATIONS, ENFORCEMENT_FIELDS, POLITICAL_STATUSES
 from app.registrations.models import ExamType, Gender, PersonnelNature, Registration
 from app.registrations.models import RegistrationStatus as S
 from app.registrations.workflow import PENDING_REVIEW
 from app.reviews.models import ReviewAction, ReviewActionKind
+from app.storage import Storage, storage_for
 from app.units.models import Unit, UnitLevel
 from app.units.service import NewUnit, add_unit
 
@@ -100,8 +107,9 @@ def load_demo(database: Database, *, scale: int = 300, seed: int = 2026) -> list
                            registration_closes_at=now() + timedelta(days=30))
         session.add(exam)
         session.flush()
-        _registrations(session, exam, [u for u in units.values() if not u.is_department or u.level != UnitLevel.REGION],
-                       people, scale, rng)
+        registering = [u for u in units.values() if not u.is_department or u.level != UnitLevel.REGION]
+        _registrations(session, exam, registering, people, scale, rng)
+        _documents(session, storage_for(database.settings), exam, registering, rng)
         return _logins(session)
 
 
@@ -198,6 +206,52 @@ def _registrations(session: Session, exam: ExamSession, units: list[Unit], peopl
                      to_status=S.PENDING_INITIAL, at=started) for i, status, by in ids if status != S.DRAFT]
     for chunk in range(0, len(actions), 10000):
         session.execute(sa.insert(ReviewAction), actions[chunk:chunk + 10000])
+
+
+MAX_DEMO_PHOTOS = 400
+
+
+def _documents(session: Session, storage: Storage, exam: ExamSession, units: list[Unit], rng: random.Random) -> None:
+    """Every unit's proof PDFs, and photos for the records already submitted (they could not be otherwise)."""
+    for unit in units:
+        pdf = _demo_pdf(unit.name)
+        stored = storage.put(pdf, folder=ATTACHMENT_FOLDER, suffix=PDF_SUFFIX)
+        for category, label in CATEGORY_LABELS.items():
+            if category == AttachmentCategory.OTHER:
+                continue
+            session.add(Attachment(session_id=exam.id, unit_id=unit.id, category=category, file_name=f"{label}.pdf",
+                                   content_hash=stored.sha256, size=stored.size, pages=1, status=CheckStatus.OK,
+                                   problems=[]))
+    submitted = session.execute(sa.select(Registration.id, Registration.id_number).where(
+        Registration.session_id == exam.id, Registration.status != S.DRAFT).limit(MAX_DEMO_PHOTOS)).all()
+    for registration_id, id_number in submitted:
+        verdict = verdict_for(storage, _demo_photo(rng))
+        session.add(Photo(registration_id=registration_id, file_name=f"{id_number}.jpg",
+                          content_hash=verdict.stored.sha256, size=verdict.stored.size, width=verdict.facts.width,
+                          height=verdict.facts.height, dpi=verdict.facts.dpi, status=CheckStatus.OK, problems=[]))
+
+
+def _demo_pdf(title: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _demo_photo(rng: random.Random) -> bytes:
+    """A plausible ID photo that meets every rule: white background, 413 x 531 px, 300 dpi, > 100 KB."""
+    image = PILImage.new("RGB", (413, 531), "white")
+    shade = rng.randint(60, 120)
+    ImageDraw.Draw(image).ellipse((126, 80, 286, 280), fill=(shade + 90, shade + 60, shade + 40))
+    body = PILImage.effect_noise((313, 261), 70).convert("RGB")
+    image.paste(PILImage.blend(PILImage.new("RGB", body.size, (20, 30, 60)), body, 0.55), (50, 270))
+    face = PILImage.effect_noise((140, 170), 40).convert("RGB")
+    image.paste(PILImage.blend(image.crop((136, 100, 276, 270)), face, 0.3), (136, 100))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=100, subsampling=0, dpi=(300, 300))
+    return out.getvalue()
 
 
 def _logins(session: Session) -> list[Login]:
