@@ -69,6 +69,7 @@ class JobSubscriptions:
     @strawberry.subscription(description="后台任务进度（graphql-transport-ws）：每次变化推送一次，完成后结束 Live job progress")
     async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobType, None]:
         user = require_user(info)
+        info.context.close()  # no transaction stays open while the subscription lives; each poll opens its own
         try:
             job_id = parse_id(id, what="任务")
         except AppError as error:
