@@ -22,9 +22,23 @@ def safe_cell(value: Any) -> Any:
 
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
                    widths: Sequence[int] | None = None) -> bytes:
+    return sheets_bytes([(title, headers, rows, widths)])
+
+
+def sheets_bytes(
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[int] | None]],
+) -> bytes:
+    """A workbook with one sheet per (title, headers, rows, widths), in order."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
+    book.remove(book.active)
+    for title, headers, rows, widths in sheets:
+        _fill(book.create_sheet(title[:31]), headers, rows, widths)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _fill(sheet: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None) -> None:
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -38,6 +52,3 @@ def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[A
     for index, width in enumerate(widths or [16] * len(headers), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

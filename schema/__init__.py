@@ -17,6 +17,7 @@ from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.reviews import ReviewMutations
 from schema.sms import SmsMutations, SmsQueries
+from schema.statistics import StatisticsMutations, StatisticsQueries
 from schema.unit_requests import UnitRequestMutations, UnitRequestQueries
 from schema.units import UnitMutations, UnitQueries
 
@@ -24,11 +25,11 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (
     AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
-    CalendarQueries, SmsQueries, ImportQueries, DocumentQueries,
+    CalendarQueries, SmsQueries, ImportQueries, DocumentQueries, StatisticsQueries,
 ))
 Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
-    ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations, DocumentMutations,
+    ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations, DocumentMutations, StatisticsMutations,
 ))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -118,14 +119,24 @@ def list_registrations(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Registration]:
-    conditions = [Registration.session_id == session_id, visible_registrations(user)]
-    filter = filter or RegistrationFilter()
-    conditions += _filter_conditions(filter)
-    if filter.awaiting_my_review:
-        conditions.append(awaiting_review_by(user))
+    conditions = listed_conditions(user=user, session_id=session_id, filter=filter)
     return paginate(
         session, Registration, kind="registration", conditions=conditions, first=first, after=after
     )
+
+
+def listed_conditions(*, user: User, session_id: int, filter: RegistrationFilter | None) -> list[Any]:
+    """WHERE conditions for what `registrations(sessionId, filter)` lists; statistics count the same rows."""
+    filter = filter or RegistrationFilter()
+    conditions = [Registration.session_id == session_id, visible_registrations(user), *_filter_conditions(filter)]
+    if filter.awaiting_my_review:
+        conditions.append(awaiting_review_by(user))
+    return conditions
+
+
+def overdue() -> ColumnElement[bool]:
+    """Still waiting for a review past its deadline (decisions clear `due_at`)."""
+    return sa.and_(Registration.due_at.is_not(None), Registration.due_at < now())
 
 
 def history(session: Session, registration_ids: list[int]) -> dict[int, list[ReviewAction]]:
@@ -148,7 +159,7 @@ def _filter_conditions(f: RegistrationFilter) -> list[Any]:
     if f.exam_type is not None:
         conditions.append(Registration.exam_type == f.exam_type)
     if f.overdue is not None:
-        late = sa.and_(Registration.due_at.is_not(None), Registration.due_at < now())
+        late = overdue()
         conditions.append(late if f.overdue else sa.not_(late))
     search = (f.search or "").strip()
     if search:
