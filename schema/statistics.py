@@ -122,7 +122,7 @@ class StatisticsMutations:
         def work(session):  # noqa: ANN001, ANN202
             exam_id = parse_id(session_id, what="考试批次", field="sessionId")
             dimensions, chosen = _dimensions(group_by), _filter(filter)
-            service.statistics(session, user=user, session_id=exam_id, group_by=[], filter=chosen)  # checks now
+            export.check(session, user=user, session_id=exam_id, filter=chosen)
             params = export.params_of(session_id=exam_id, group_by=dimensions, filter=chosen)
             return DownloadPayload(url=downloads.link(info.context.settings.secret_key, kind=export.KIND,
                                                       user_id=user.id, params=params))

@@ -12,7 +12,7 @@ from app.downloads import BUILDERS, Download
 from app.exams.service import get_exam_session
 from app.registrations.choices import EXAM_TYPE_LABELS, GENDER_LABELS, PERSONNEL_NATURE_LABELS
 from app.registrations.models import RegistrationStatus
-from app.registrations.service import RegistrationFilter
+from app.registrations.service import RegistrationFilter, listed_conditions
 from app.registrations.workflow import STATUS_LABELS
 from app.settings import Settings
 from app.spreadsheets import sheets_bytes
@@ -35,6 +35,12 @@ FIGURE_LABELS: dict[str, str] = {
     "photo_missing_or_rejected": "照片缺失或不合格",
 }
 NOT_APPLICABLE = "（无）"
+
+
+def check(session: Session, *, user: User, session_id: int, filter: RegistrationFilter) -> None:
+    """Refuse a link now for what the download would refuse: an unknown session, a bad filter."""
+    get_exam_session(session, session_id)
+    listed_conditions(user=user, session_id=session_id, filter=filter)
 
 
 def params_of(*, session_id: int, group_by: list[Dimension], filter: RegistrationFilter) -> dict:

@@ -182,4 +182,4 @@ def _plain(name: str, value: Any) -> Any:
 
 def _sort_key(key: GroupKey, key_columns: list[tuple[str, Any]]) -> tuple:
     values = (getattr(key, name) for name, _ in key_columns)
-    return tuple((v is None, str(v) if v is not None else "") for v in values)
+    return tuple((v is None, v if v is not None else "") for v in values)

@@ -211,4 +211,6 @@ def test_export_has_a_sheet_per_grouping_with_totals_and_keeps_hostile_names_as_
 
     unknown = api.data(EXPORT, {"s": "999999", "g": ["UNIT"]}, token=token)["exportStatistics"]
     assert unknown["url"] is None and unknown["errors"][0]["code"] == "NOT_FOUND"
+    too_long = api.data(EXPORT, {"s": exam.id, "g": ["UNIT"], "f": {"search": "王" * 51}}, token=token)
+    assert too_long["exportStatistics"]["errors"][0]["code"] == "TOO_LONG"
     assert error_codes(api.run(EXPORT, {"s": exam.id, "g": ["UNIT"]})) == ["UNAUTHENTICATED"]
