@@ -7,12 +7,14 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.clock import now
 from app.documents.models import CheckStatus, Photo
 from app.registrations.models import RegistrationStatus as S
+from app.stats.service import Dimension, statistics
 from app.units.models import UnitLevel
 from tests.api import Api, error_codes
 from tests.factories import PASSWORD, make_exam_session, make_registration, make_unit, make_user
@@ -214,3 +216,24 @@ def test_export_has_a_sheet_per_grouping_with_totals_and_keeps_hostile_names_as_
     too_long = api.data(EXPORT, {"s": exam.id, "g": ["UNIT"], "f": {"search": "王" * 51}}, token=token)
     assert too_long["exportStatistics"]["errors"][0]["code"] == "TOO_LONG"
     assert error_codes(api.run(EXPORT, {"s": exam.id, "g": ["UNIT"]})) == ["UNAUTHENTICATED"]
+
+
+def test_counted_by_one_group_by_in_the_database(backend, world):
+    units, exam = world
+    db = backend.database
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    reviewer = make_user(db, role=Role.REGION_REVIEWER)
+    with db.session() as session:
+        region = session.get(User, reviewer.id)
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            result = statistics(session, user=region, session_id=exam.id, group_by=list(Dimension))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
+    grouped = [s for s in statements if "GROUP BY" in s]
+    assert len(grouped) == 1 and "registration" in grouped[0] and len(statements) <= 3
+    assert result.total.count == sum(r.figures.count for r in result.rows) > 0
