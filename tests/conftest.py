@@ -9,6 +9,7 @@ a rolled-back transaction per test could not isolate them).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,13 +39,22 @@ class Backend:
     client: TestClient
 
     def reset(self) -> None:
+        """Empty every table. A worker thread may still be finishing the previous test's
+        background work, so a lock conflict (a deadlock on PostgreSQL) is waited out and retried."""
         tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP]
-        with self.database.engine.begin() as connection:
-            if self.database.dialect == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(sa.text(f"DELETE FROM {table}"))
+        for attempt in range(10):
+            try:
+                with self.database.engine.begin() as connection:
+                    if self.database.dialect == "postgresql":
+                        connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    else:
+                        for table in tables:
+                            connection.execute(sa.text(f"DELETE FROM {table}"))
+                return
+            except sa.exc.OperationalError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 def sqlite_settings(tmp: Path) -> Settings:
