@@ -131,6 +131,8 @@ class NewUser:
     id_number: str | None = None
     mobile: str | None = None
     password: str | None = None
+    # None: only accounts given the initial password must change it; True forces it (one-time passwords).
+    must_change_password: bool | None = None
 
 
 def create_user(session: Session, *, settings: Settings, user: User, new: NewUser) -> User:
@@ -175,7 +177,7 @@ def create_account(session: Session, *, settings: Settings, new: NewUser) -> Use
         birth_date=birth,
         id_number=id_number,
         mobile=mobile,
-        must_change_password=new.password is None,
+        must_change_password=new.password is None if new.must_change_password is None else new.must_change_password,
     )
     try:
         with session.begin_nested():

@@ -67,8 +67,7 @@ def review_registrations(
     action = ReviewActionKind.APPROVE if approve else ReviewActionKind.REJECT
 
     def review(record: Registration) -> None:
-        _require_stage(session, user, record, (S.PENDING_INITIAL, S.PENDING_FINAL))
-        becomes = next_status(action, record.status)
+        becomes = _require_stage(session, user, record, action)
         done = becomes in (S.APPROVED, S.RETURNED)
         _move(session, record, user, action, comment=comment,
               **({"due_at": None, "reminded_at": None} if done else {}))
@@ -94,7 +93,8 @@ def decide_rollback(
 ) -> Registration:
     comment = _comment(comment, required=not approve, what="不同意回退的理由")
     record = _visible(session, user, registration_id)
-    _require_stage(session, user, record, (S.ROLLBACK_REQUESTED,))
+    _require_stage(session, user, record,
+                   ReviewActionKind.GRANT_ROLLBACK if approve else ReviewActionKind.DENY_ROLLBACK)
     if approve:
         _move(session, record, user, ReviewActionKind.GRANT_ROLLBACK, comment=comment, rollback_used=True,
               due_at=None, reminded_at=None, extra_where=Registration.rollback_used.is_(False))
@@ -162,16 +162,16 @@ def _visible(session: Session, user: User, registration_id: int) -> Registration
     return record
 
 
-def _require_stage(session: Session, user: User, record: Registration, statuses: tuple[S, ...]) -> None:
-    if record.status not in statuses:
-        next_status(ReviewActionKind.APPROVE if S.ROLLBACK_REQUESTED not in statuses
-                    else ReviewActionKind.GRANT_ROLLBACK, record.status)  # raises the state message
+def _require_stage(session: Session, user: User, record: Registration, action: ReviewActionKind) -> S:
+    """The status `action` leads to, once the record is in a state for it and at `user`'s stage."""
+    becomes = next_status(action, record.status)  # raises the state message
     mine = session.exec(select(Registration.id).where(Registration.id == record.id,
                                                       awaiting_review_by(user))).first()
     if mine is None:
         stage = "终审" if record.status != S.PENDING_INITIAL else "初审"
         raise AppError(ErrorCode.NOT_YOUR_STAGE,
                        f"这条报名信息当前为“{STATUS_LABELS[record.status]}”，{stage}不由您负责")
+    return becomes
 
 
 def _move(

@@ -238,10 +238,7 @@ def _new_admin(session: Session, settings: Settings, request: UnitRequest, unit:
         return username, password
     create_account(session, settings=settings, new=NewUser(
         role=Role.UNIT_ADMIN, name=request.admin_name, unit_id=unit.id, id_number=request.admin_id_number,
-        mobile=request.admin_phone, password=password))
-    account = session.exec(select(User).where(User.username == username)).one()
-    account.must_change_password = True
-    session.add(account)
+        mobile=request.admin_phone, password=password, must_change_password=True))
     return username, password
 
 
