@@ -58,3 +58,16 @@ def finished_job(api: Api, query: str, job_id: str, token: str, timeout: float =
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish in {timeout}s: {job}")
+
+
+def wait_until(check, *, timeout: float = 30, what: str = "condition"):  # noqa: ANN001, ANN201
+    """Poll `check` until it returns something truthy, and return that."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout}s")

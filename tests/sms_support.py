@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from app.settings import Settings
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.service import queue_sms
 from app.sms.templates import SmsTemplate
+from tests.api import wait_until
 from tests.fakes import aliyun_sms
 from tests.fakes.aliyun_sms import FakeAliyunSms
 from workers.broker import TaskQueue
@@ -96,13 +96,7 @@ def outbox(database: Database, ids: Iterable[int] | None = None) -> dict[int, Sm
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return wait_until(condition, timeout=timeout, what=what)
 
 
 def wait_until_settled(database: Database, ids: Iterable[int], *, timeout: float = 20) -> dict[int, SmsMessage]:

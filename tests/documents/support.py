@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import json
 import struct
-import time
 import zipfile
 from typing import Any
 
 from PIL import Image, ImageDraw
 
-from tests.api import Api
+from tests.api import (
+    Api,
+    wait_until,  # noqa: F401  re-exported for the document tests
+)
 
 WHITE = (255, 255, 255)
 
@@ -118,13 +120,3 @@ def post_files(api: Api, token: str, query: str, variables: dict[str, Any],
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text, response.text
     return response.json()
-
-
-def wait_until(check, *, timeout: float = 30, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout}s")
