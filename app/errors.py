@@ -11,6 +11,9 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+    # transport (GraphQL errors only): a malformed request, or a failure the server masks
+    BAD_REQUEST = "BAD_REQUEST"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     # business rules (sent as UserError in the payload)
     NOT_FOUND = "NOT_FOUND"
     INVALID = "INVALID"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -12,6 +13,28 @@ from app.pagination import Page
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound=Enum)
+
+First = Annotated[int | None, strawberry.argument(
+    description="每页条数（1～100，默认20）Page size, 1 to 100 (default 20)")]
+After = Annotated[str | None, strawberry.argument(
+    description="分页游标：上一页 pageInfo.endCursor 的值；不传为第一页 Cursor: the previous page's endCursor")]
+SessionId = Annotated[strawberry.ID, strawberry.argument(description="考试批次编号（见 examSessions）Exam session id")]
+
+
+def described_enum(cls: type[E], *, name: str, description: str, values: Mapping[str, str]) -> type[E]:
+    """A domain enum as a GraphQL enum, each value with its own description.
+
+    The domain enums in app/ stay free of Strawberry, so the value descriptions live here. A value
+    added to the domain enum without one is reported by tests/graphql/test_descriptions.py.
+    """
+    unknown = set(values) - set(cls.__members__)
+    if unknown:
+        raise ValueError(f"{name} has no values {sorted(unknown)}")
+    wrapped = strawberry.enum(cls, name=name, description=description)
+    for value in wrapped.__strawberry_definition__.values:
+        value.description = values.get(value.name)
+    return wrapped
 
 
 @strawberry.type(description="分页信息 Relay-style page information")

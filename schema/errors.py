@@ -19,13 +19,55 @@ from strawberry.types import Info
 
 from app.accounts.models import User
 from app.errors import AccessError, AppError, ErrorCode, password_change_required, unauthenticated
+from schema.common import described_enum
 
 log = logging.getLogger("examreg.graphql")
 
-ErrorCodeEnum = strawberry.enum(
+ErrorCodeEnum = described_enum(
     ErrorCode,
     name="ErrorCode",
-    description="错误代码 Stable error codes: UserError.code and extensions.code",
+    description="错误代码 Stable error codes: UserError.code, Blocker.code and extensions.code of GraphQL errors",
+    values={
+        "UNAUTHENTICATED": "未登录或登录已过期 Not signed in, or the token expired (GraphQL error): sign in again",
+        "FORBIDDEN": "无权操作 The account may not do this (GraphQL error)",
+        "PASSWORD_CHANGE_REQUIRED": "须先修改初始密码 The initial password must be changed first (GraphQL error)",
+        "BAD_REQUEST": "请求格式错误 Malformed request: syntax, validation or variables (GraphQL error)",
+        "INTERNAL_SERVER_ERROR": "服务器内部错误 Unexpected server failure, masked; quote extensions.requestId (GraphQL error)",
+        "NOT_FOUND": "记录不存在或无权查看 Record not found or outside the caller's jurisdiction",
+        "INVALID": "内容不符合要求 Value not acceptable; the message says why",
+        "REQUIRED": "必填项未填写 Required field missing",
+        "TOO_LONG": "内容过长 Text too long",
+        "NOT_IN_LIST": "不在下拉选项中 Value not in the template's fixed list",
+        "INVALID_ID_NUMBER": "身份证号码无效 Citizen ID number invalid (GB 11643 checksum, date or length)",
+        "ID_NUMBER_MISMATCH": "与身份证号码不一致 Gender or birth date disagrees with the ID number",
+        "INVALID_PHONE": "电话号码无效 Mobile or office phone number invalid",
+        "INVALID_DATE": "日期无效 Date invalid or out of range",
+        "INVALID_CREDIT_CODE": "统一社会信用代码无效 Unified social credit code invalid (GB 32100 checksum)",
+        "DUPLICATE_ID_NUMBER": "身份证号码重复报名 ID number already registered in this exam session, region-wide, or twice in a file",
+        "DUPLICATE": "重复 Already exists (unit, username, pending request)",
+        "CERTIFICATE_REQUIRED": "续职考试须填原执法证号 Renewal exam needs the previous certificate number",
+        "WINDOW_CLOSED": "不在报名时间内 Outside the exam session's registration window",
+        "INVALID_STATE": "当前状态不允许此操作 Not allowed in the record's current state",
+        "INVALID_CREDENTIALS": "用户名或密码错误 Wrong username or password",
+        "ACCOUNT_LOCKED": "账号已锁定 Locked after repeated failed sign-ins; retry later",
+        "WEAK_PASSWORD": "新密码不符合要求 New password too weak or unchanged; the message says which rule",
+        "WRONG_PASSWORD": "原密码错误 Current password wrong",
+        "CONFLICT": "记录刚被他人修改 Changed by someone else meanwhile; reload and retry",
+        "PHOTO_MISSING": "未上传电子照片 ID photo missing or still being checked",
+        "PHOTO_REJECTED": "电子照片不合格 ID photo failed its checks",
+        "ATTACHMENT_MISSING": "缺少证明材料 Required proof PDF missing (三定方案, 权责清单, 在编在职证明, 委托书)",
+        "COMMENT_REQUIRED": "须填写原因 A comment is required (e.g. when returning a record)",
+        "ROLLBACK_USED": "回退机会已用过 The record's one rollback was already granted",
+        "NOT_YOUR_STAGE": "不在本人审核环节 The record awaits another reviewer's stage",
+        "RATE_LIMITED": "操作过于频繁 Too many requests; retry later",
+        "FILE_TOO_LARGE": "文件过大 File too large",
+        "FILE_TOO_SMALL": "文件过小 File too small (photos: at least 100 KB)",
+        "WRONG_FILE_TYPE": "文件类型不对 Wrong file type, checked by content (JPEG photos, PDF proofs)",
+        "WRONG_FILE_NAME": "文件名不对 Wrong file name (photos: <ID number>.jpg)",
+        "TOO_FEW_PIXELS": "照片像素不足 Photo smaller than 402 × 461 px",
+        "LOW_RESOLUTION": "照片分辨率不足 Photo below 300 dpi",
+        "BAD_FILE": "文件无法读取或不是官方模板 File damaged, encrypted, unreadable, or not the official template",
+    },
 )
 
 
@@ -90,7 +132,7 @@ def _shape(error: GraphQLError) -> GraphQLError:
         return error
     if original is None or isinstance(original, GraphQLError):
         # Parsing, validation and variable errors: the client sent a malformed request.
-        return GraphQLError(error.message, *where, extensions={"code": "BAD_REQUEST"})
+        return GraphQLError(error.message, *where, extensions={"code": ErrorCode.BAD_REQUEST.value})
     if isinstance(original, AccessError):
         return GraphQLError(original.message, *where, extensions={"code": original.code.value})
     if isinstance(original, AppError):
@@ -100,7 +142,7 @@ def _shape(error: GraphQLError) -> GraphQLError:
     log.error("unexpected error, request id %s", request_id, exc_info=original)
     return GraphQLError(
         f"服务器内部错误，请稍后重试；如仍有问题请联系客服并提供请求编号 {request_id}", *where,
-        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
     )
 
 
