@@ -10,17 +10,34 @@ from strawberry.types import Info
 from app.documents.batch import PhotoOutcome
 from app.documents.links import attachment_link, photo_link
 from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+from schema.common import described_enum
 
-CheckStatusEnum = strawberry.enum(CheckStatus, name="CheckStatus",
-                                  description="检查状态 PENDING 检查中 / OK 合格 / REJECTED 不合格")
-AttachmentCategoryEnum = strawberry.enum(
+CheckStatusEnum = described_enum(CheckStatus, name="CheckStatus",
+                                 description="检查状态 PENDING 检查中 / OK 合格 / REJECTED 不合格", values={
+    "PENDING": "检查中 Being checked in the background",
+    "OK": "合格 Passed every rule",
+    "REJECTED": "不合格 Failed a rule; see problems",
+})
+AttachmentCategoryEnum = described_enum(
     AttachmentCategory, name="AttachmentCategory",
     description="证明材料类别 ESTABLISHMENT_PLAN 三定方案 / POWER_LIST 权责清单 / EMPLOYMENT_PROOF 在编在职证明 / "
-                "DELEGATION_LETTER 委托书（有受委托人员时必传）/ OTHER 其他")
-PhotoOutcomeEnum = strawberry.enum(
+                "DELEGATION_LETTER 委托书（有受委托人员时必传）/ OTHER 其他", values={
+        "ESTABLISHMENT_PLAN": "三定方案 The unit's establishment plan (required)",
+        "POWER_LIST": "权责清单 The unit's list of powers and duties (required)",
+        "EMPLOYMENT_PROOF": "在编在职证明 Proof of establishment and employment (required)",
+        "DELEGATION_LETTER": "委托书 Delegation letter (required when any candidate is 受委托)",
+        "OTHER": "其他材料 Other supporting material",
+    })
+PhotoOutcomeEnum = described_enum(
     PhotoOutcome, name="PhotoOutcome",
     description="批量照片的结果 ATTACHED 已关联 / REJECTED 不合格 / NO_MATCH 无对应报名信息 / DUPLICATE 同批重复 / "
-                "NOT_EDITABLE 报名信息不能修改")
+                "NOT_EDITABLE 报名信息不能修改", values={
+        "ATTACHED": "已关联 Passed every rule and is now the registration's photo",
+        "REJECTED": "不合格 Failed a rule, or the name is not <ID number>.jpg",
+        "NO_MATCH": "无对应报名信息 No registration of the unit in this session has that ID number",
+        "DUPLICATE": "同批重复 Several photos in the batch for the same ID number",
+        "NOT_EDITABLE": "报名信息不能修改 The registration can no longer be changed (submitted or approved)",
+    })
 
 
 @strawberry.type(name="CheckProblem", description="文件未通过的一项规则 One failed rule, with the measured and the required value")

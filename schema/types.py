@@ -18,18 +18,79 @@ from app.registrations.models import ExamType, Gender, PersonnelNature, Registra
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
 from app.units.models import Unit, UnitLevel
+from schema.common import described_enum
 from schema.document_types import PhotoBatchItem, PhotoType
+from schema.errors import ErrorCodeEnum
 
-RoleEnum = strawberry.enum(Role, name="Role", description="角色 Account role")
-DivisionLevelEnum = strawberry.enum(DivisionLevel, name="DivisionLevel", description="区划级别 Division level")
-UnitLevelEnum = strawberry.enum(UnitLevel, name="UnitLevel", description="单位层级 REGION 自治区有关单位 / CITY 市直单位 / COUNTY 县（市、区）单位")
-StatusEnum = strawberry.enum(RegistrationStatus, name="RegistrationStatus", description="报名状态 Registration state")
-GenderEnum = strawberry.enum(Gender, name="Gender", description="性别 MALE 男 / FEMALE 女")
-ExamTypeEnum = strawberry.enum(ExamType, name="ExamType", description="报考类型 QUALIFICATION 资格考试 / RENEWAL 续职考试")
-PersonnelNatureEnum = strawberry.enum(PersonnelNature, name="PersonnelNature", description="人员性质 STAFF 在编在职 / ENTRUSTED 受委托")
-ReviewActionKindEnum = strawberry.enum(ReviewActionKind, name="ReviewActionKind", description="操作 What was done to a registration")
-JobKindEnum = strawberry.enum(JobKind, name="JobKind", description="任务类型 Background job kind")
-JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus", description="任务状态 QUEUED / RUNNING / SUCCEEDED / FAILED")
+RoleEnum = described_enum(Role, name="Role", description="角色 Account role", values={
+    "UNIT_ADMIN": "单位管理员 Unit administrator: registers the unit's candidates",
+    "COUNTY_REVIEWER": "县（市、区）司法局审核员 County justice bureau: initial review of county units",
+    "CITY_REVIEWER": "设区的市司法局审核员 City justice bureau: final review of county and city units",
+    "DEPT_REVIEWER": "主管部门审核员（自治区有关单位、市直主管部门）Department: initial review of its own units",
+    "REGION_REVIEWER": "自治区司法厅审核员 Regional justice department: final review of region-level units",
+    "TRAINING_OPERATOR": "培训机构 Training operator: opens online training",
+    "SUPERADMIN": "系统管理员 Operator: sessions, units, accounts, unit requests",
+})
+DivisionLevelEnum = described_enum(DivisionLevel, name="DivisionLevel", description="区划级别 Division level", values={
+    "REGION": "自治区 The region (广西壮族自治区)",
+    "CITY": "设区的市 City",
+    "COUNTY": "县（县级市、区）County-level division",
+})
+UnitLevelEnum = described_enum(
+    UnitLevel, name="UnitLevel",
+    description="单位层级 REGION 自治区有关单位 / CITY 市直单位 / COUNTY 县（市、区）单位", values={
+        "REGION": "自治区有关单位 Region-level unit: department initial review, 自治区司法厅 final review",
+        "CITY": "市直单位 City-level unit: department (or city justice bureau) initial, city justice bureau final",
+        "COUNTY": "县（市、区）单位 County-level unit: county justice bureau initial, city justice bureau final",
+    })
+StatusEnum = described_enum(RegistrationStatus, name="RegistrationStatus", description="报名状态 Registration state",
+                            values={
+    "DRAFT": "未提交 Draft, not yet submitted",
+    "PENDING_INITIAL": "待初审（显示为待审核）Awaiting initial review; the unit admin may still edit",
+    "PENDING_FINAL": "待终审（显示为待审核）Awaiting final review; an edit sends it back to initial review",
+    "RETURNED": "已退回 Returned to the unit: edit and submit again",
+    "APPROVED": "终审通过 Finally approved",
+    "ROLLBACK_REQUESTED": "回退申请中 Rollback requested, awaiting the final reviewer",
+    "TRAINING_OPENED": "已开通网络培训 Online training opened; no further changes",
+})
+GenderEnum = described_enum(Gender, name="Gender", description="性别 MALE 男 / FEMALE 女", values={
+    "MALE": "男 Male", "FEMALE": "女 Female",
+})
+ExamTypeEnum = described_enum(ExamType, name="ExamType", description="报考类型 QUALIFICATION 资格考试 / RENEWAL 续职考试",
+                              values={
+    "QUALIFICATION": "资格考试 Qualification exam (first certificate)",
+    "RENEWAL": "续职考试 Renewal exam; needs the previous certificate number (原执法证号)",
+})
+PersonnelNatureEnum = described_enum(PersonnelNature, name="PersonnelNature",
+                                     description="人员性质 STAFF 在编在职 / ENTRUSTED 受委托", values={
+    "STAFF": "在编在职 On the unit's establishment and in post",
+    "ENTRUSTED": "受委托 Entrusted to enforce; the unit must upload a delegation letter (委托书)",
+})
+ReviewActionKindEnum = described_enum(ReviewActionKind, name="ReviewActionKind",
+                                      description="操作 What was done to a registration", values={
+    "CREATE": "新增 Created",
+    "EDIT": "修改 Edited",
+    "SUBMIT": "提交 Submitted for review",
+    "APPROVE": "审核通过 Approved at a review stage",
+    "REJECT": "退回 Returned to the unit",
+    "REQUEST_ROLLBACK": "申请回退 Rollback requested",
+    "GRANT_ROLLBACK": "同意回退 Rollback granted",
+    "DENY_ROLLBACK": "不同意回退 Rollback denied",
+    "OPEN_TRAINING": "开通网络培训 Online training opened",
+})
+JobKindEnum = described_enum(JobKind, name="JobKind", description="任务类型 Background job kind", values={
+    "HEALTH_CHECK": "任务队列检查 No-op job that checks the workers",
+    "REGISTRATION_IMPORT": "导入报名信息表 Spreadsheet import",
+    "PHOTO_BATCH": "批量上传电子照片 Photo batch",
+    "PDF_CHECK": "证明材料检查 Proof PDF check",
+})
+JobStatusEnum = described_enum(JobStatus, name="JobStatus", description="任务状态 QUEUED / RUNNING / SUCCEEDED / FAILED",
+                               values={
+    "QUEUED": "排队中 Waiting for a worker",
+    "RUNNING": "处理中 Running; see processed / total",
+    "SUCCEEDED": "已完成 Finished (row problems, if any, are in rowErrors)",
+    "FAILED": "失败 Failed; see error",
+})
 
 
 @strawberry.type(name="Division", description="行政区划 A GB/T 2260 division")
@@ -135,7 +196,7 @@ class UnitRef:
 
 @strawberry.type(description="提交前须处理的事项 One thing that blocks submission")
 class Blocker:
-    code: str = strawberry.field(description="代码 Code, e.g. PHOTO_MISSING, ATTACHMENT_MISSING")
+    code: ErrorCodeEnum = strawberry.field(description="错误代码 Error code, e.g. PHOTO_MISSING, ATTACHMENT_MISSING")
     field: str | None = strawberry.field(description="相关字段 Field concerned")
     message: str = strawberry.field(description="说明 What to do, in Chinese")
 
@@ -239,7 +300,8 @@ class ServiceContactType:
 class RowError:
     row: int = strawberry.field(description="行号（与表格中一致）Row number as shown in the spreadsheet")
     column: str | None = strawberry.field(description="列名 Column header")
-    code: str = strawberry.field(description="错误代码 Error code")
+    code: str = strawberry.field(description="错误代码：导入任务为 ErrorCode 的值，批量照片为照片规则代码（如 LOW_DPI）或 PhotoOutcome "
+                                         "Error code: an ErrorCode value for imports; a photo rule code or PhotoOutcome for photo batches")
     message: str = strawberry.field(description="说明 What to fix")
 
 
@@ -291,10 +353,20 @@ class JobType:
         )
 
 
-UnitRequestKindEnum = strawberry.enum(UnitRequestKind, name="UnitRequestKind",
-                                      description="申请类型 NEW_UNIT 单位注册 / ADMIN_CHANGE 管理员变更 / UNIT_RENAME 单位更名")
-UnitRequestStatusEnum = strawberry.enum(UnitRequestStatus, name="UnitRequestStatus",
-                                        description="申请状态 PENDING 待审核 / APPROVED 已通过 / REJECTED 未通过")
+UnitRequestKindEnum = described_enum(
+    UnitRequestKind, name="UnitRequestKind",
+    description="申请类型 NEW_UNIT 单位注册 / ADMIN_CHANGE 管理员变更 / UNIT_RENAME 单位更名", values={
+        "NEW_UNIT": "单位注册 A new unit registers itself and its administrator",
+        "ADMIN_CHANGE": "管理员变更 The unit's administrator changes",
+        "UNIT_RENAME": "单位更名 The unit's name changes",
+    })
+UnitRequestStatusEnum = described_enum(
+    UnitRequestStatus, name="UnitRequestStatus",
+    description="申请状态 PENDING 待审核 / APPROVED 已通过 / REJECTED 未通过", values={
+        "PENDING": "待审核 Awaiting an operator (due within 2 working days)",
+        "APPROVED": "已通过 Approved; the result went out by SMS",
+        "REJECTED": "未通过 Rejected with a reason, sent by SMS",
+    })
 
 
 @strawberry.type(name="UnitRequest", description="单位注册 / 管理员变更申请 A unit's request, reviewed by operators")
