@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -60,7 +62,12 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="登录 Sign in; returns a bearer token")
-    def login(self, info: Info, username: str, password: str) -> LoginPayload:
+    def login(
+        self, info: Info,
+        username: Annotated[str, strawberry.argument(
+            description="用户名（单位管理员为姓名+出生年月日，如张三19780509）Username, e.g. 张三19780509")],
+        password: Annotated[str, strawberry.argument(description="密码 Password")],
+    ) -> LoginPayload:
         context = info.context
         with context.transaction() as session:  # failure counts must be committed
             result = service.login(session, settings=context.settings, username=username, password=password)
@@ -79,7 +86,11 @@ class AccountMutations:
         return perform(info, OkPayload, work)
 
     @strawberry.mutation(description="修改密码；至少8位，含字母和数字，不能为8888或包含用户名 Change password")
-    def change_password(self, info: Info, old_password: str, new_password: str) -> UserPayload:
+    def change_password(
+        self, info: Info,
+        old_password: Annotated[str, strawberry.argument(description="原密码（首次登录为8888）Current password")],
+        new_password: Annotated[str, strawberry.argument(description="新密码 New password")],
+    ) -> UserPayload:
         user = require_user(info, allow_pending_password=True)
 
         def work(session):  # noqa: ANN001, ANN202
@@ -92,7 +103,9 @@ class AccountMutations:
         return perform(info, UserPayload, work)
 
     @strawberry.mutation(description="修改个人资料（手机、办公电话、邮箱）Update the caller's own profile")
-    def update_profile(self, info: Info, input: ProfileInput) -> UserPayload:
+    def update_profile(
+        self, info: Info, input: Annotated[ProfileInput, strawberry.argument(description="要修改的资料 Changes")],
+    ) -> UserPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202
@@ -105,7 +118,9 @@ class AccountMutations:
         return perform(info, UserPayload, work)
 
     @strawberry.mutation(description="创建账号（系统管理员）Create an account (operators)")
-    def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+    def create_user(
+        self, info: Info, input: Annotated[CreateUserInput, strawberry.argument(description="新账号 The account")],
+    ) -> UserPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -11,7 +11,7 @@ from strawberry.types import Info
 from app.errors import AppError
 from app.registrations import service
 from app.registrations.fields import DATA_KEYS
-from schema.common import Connection, connection_from, parse_id
+from schema.common import After, Connection, First, SessionId, connection_from, parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import ExamTypeEnum, GenderEnum, PersonnelNatureEnum, RegistrationType, StatusEnum
 
@@ -81,10 +81,11 @@ class RegistrationQueries:
     def registrations(
         self,
         info: Info,
-        session_id: strawberry.ID,
-        filter: RegistrationFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        session_id: SessionId,
+        filter: Annotated[RegistrationFilterInput | None, strawberry.argument(
+            description="筛选条件 Filter")] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[RegistrationType]:
         user = require_user(info)
         page = service.list_registrations(
@@ -94,7 +95,9 @@ class RegistrationQueries:
         return connection_from(page, lambda r: RegistrationType.of(r, full=False))
 
     @strawberry.field(description="单条报名信息（完整身份证号码和手机号码）；无权查看时返回 null One registration in full")
-    def registration(self, info: Info, id: strawberry.ID) -> RegistrationType | None:
+    def registration(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="报名编号 Registration id")],
+    ) -> RegistrationType | None:
         user = require_user(info)
         try:
             found = service.get_registration(info.context.session, user=user, registration_id=parse_id(id))
@@ -106,7 +109,11 @@ class RegistrationQueries:
 @strawberry.type
 class RegistrationMutations:
     @strawberry.mutation(description="新增报名（单位管理员）Create a registration (unit admins)")
-    def create_registration(self, info: Info, input: RegistrationInput) -> RegistrationPayload:
+    def create_registration(
+        self, info: Info,
+        input: Annotated[RegistrationInput, strawberry.argument(
+            description="报名信息（含 sessionId）The registration, with sessionId")],
+    ) -> RegistrationPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202
@@ -123,7 +130,12 @@ class RegistrationMutations:
         return perform(info, RegistrationPayload, work)
 
     @strawberry.mutation(description="修改报名；待终审的记录修改后回到待初审 Edit a registration")
-    def update_registration(self, info: Info, id: strawberry.ID, input: RegistrationInput) -> RegistrationPayload:
+    def update_registration(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="报名编号 Registration id")],
+        input: Annotated[RegistrationInput, strawberry.argument(
+            description="要修改的字段（不传的保持不变）Fields to change; omitted ones stay")],
+    ) -> RegistrationPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202
@@ -135,7 +147,9 @@ class RegistrationMutations:
         return perform(info, RegistrationPayload, work)
 
     @strawberry.mutation(description="删除未提交或已退回的报名 Delete a draft or returned registration")
-    def delete_registration(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    def delete_registration(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="报名编号 Registration id")],
+    ) -> DeletePayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from app.unit_requests import service
 from app.unit_requests.models import UnitRequestStatus
-from schema.common import Connection, connection_from, parse_id
+from schema.common import After, Connection, First, connection_from, parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import UnitRequestStatusEnum, UnitRequestType
 
@@ -50,8 +51,11 @@ class UnitRequestPayload:
 class UnitRequestQueries:
     @strawberry.field(description="单位注册和管理员变更申请：管理员看全部，单位管理员看本单位的 Unit requests")
     def unit_requests(
-        self, info: Info, status: UnitRequestStatusEnum | None = None, first: int | None = None,
-        after: str | None = None,
+        self, info: Info,
+        status: Annotated[UnitRequestStatusEnum | None, strawberry.argument(
+            description="按状态筛选 Only this status")] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[UnitRequestType]:
         user = require_user(info)
         page = service.list_unit_requests(info.context.session, user=user,
@@ -63,13 +67,19 @@ class UnitRequestQueries:
 @strawberry.type
 class UnitRequestMutations:
     @strawberry.mutation(description="新单位注册（无需登录），2个工作日内审核并短信通知 Register a new unit")
-    def apply_unit_registration(self, info: Info, input: UnitRegistrationInput) -> UnitRequestPayload:
+    def apply_unit_registration(
+        self, info: Info,
+        input: Annotated[UnitRegistrationInput, strawberry.argument(description="单位注册申请 The application")],
+    ) -> UnitRequestPayload:
         return perform(info, UnitRequestPayload, lambda s: UnitRequestPayload(request=UnitRequestType.of(
             service.apply_unit_registration(s, unit_name=input.unit_name, credit_code=input.credit_code,
                                             division_code=input.division_code, admin=input.admin.details()))))
 
     @strawberry.mutation(description="管理员变更或单位更名申请（原单位管理员）Ask for an admin change or rename")
-    def request_admin_change(self, info: Info, input: AdminChangeInput) -> UnitRequestPayload:
+    def request_admin_change(
+        self, info: Info,
+        input: Annotated[AdminChangeInput, strawberry.argument(description="变更内容 What should change")],
+    ) -> UnitRequestPayload:
         user = require_user(info)
         return perform(info, UnitRequestPayload, lambda s: UnitRequestPayload(request=UnitRequestType.of(
             service.request_admin_change(s, user=user, admin=input.admin.details() if input.admin else None,
@@ -77,8 +87,13 @@ class UnitRequestMutations:
 
     @strawberry.mutation(description="审核单位申请（系统管理员）；通过后创建或更换管理员账号并短信通知 Decide a request")
     def review_unit_request(
-        self, info: Info, id: strawberry.ID, approve: bool, comment: str | None = None,
-        supervisor_id: strawberry.ID | None = None,
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="申请编号 Request id")],
+        approve: Annotated[bool, strawberry.argument(description="是否通过 true approves, false rejects")],
+        comment: Annotated[str | None, strawberry.argument(
+            description="审核意见；不通过时必填，以短信告知申请人 Comment; required when rejecting, sent by SMS")] = None,
+        supervisor_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="新单位的初审主管部门（自治区、市直单位）Supervising department of a new region or city unit")] = None,
     ) -> UnitRequestPayload:
         user = require_user(info)
 

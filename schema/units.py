@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +11,7 @@ from strawberry.types import Info
 from app.exams import service as exams
 from app.units import service as units
 from app.units.models import UnitLevel
-from schema.common import Connection, connection_from, parse_id
+from schema.common import After, Connection, First, connection_from, parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import ExamSessionType, UnitLevelEnum, UnitType
 
@@ -50,10 +51,12 @@ class UnitQueries:
     def units(
         self,
         info: Info,
-        division_code: str | None = None,
-        search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        division_code: Annotated[str | None, strawberry.argument(
+            description="行政区划代码：该区划的单位（设区的市含其下各县）Units of this division (a city includes its counties)")] = None,
+        search: Annotated[str | None, strawberry.argument(
+            description="单位名称（可输入部分）Part of the unit name")] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[UnitType]:
         user = require_user(info)
         page = units.list_units(info.context.session, user=user, division_code=division_code,
@@ -69,7 +72,9 @@ class UnitQueries:
 @strawberry.type
 class UnitMutations:
     @strawberry.mutation(description="创建单位（系统管理员）Create a unit (operators)")
-    def create_unit(self, info: Info, input: CreateUnitInput) -> UnitPayload:
+    def create_unit(
+        self, info: Info, input: Annotated[CreateUnitInput, strawberry.argument(description="新单位 The unit")],
+    ) -> UnitPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202
@@ -84,7 +89,10 @@ class UnitMutations:
         return perform(info, UnitPayload, work)
 
     @strawberry.mutation(description="创建考试批次（系统管理员）Create an exam session (operators)")
-    def create_exam_session(self, info: Info, input: CreateExamSessionInput) -> ExamSessionPayload:
+    def create_exam_session(
+        self, info: Info,
+        input: Annotated[CreateExamSessionInput, strawberry.argument(description="新考试批次 The session")],
+    ) -> ExamSessionPayload:
         user = require_user(info)
 
         def work(session):  # noqa: ANN001, ANN202
