@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
@@ -11,7 +13,7 @@ from app.documents.models import AttachmentCategory
 from app.errors import AppError
 from app.registrations.service import get_registration
 from app.storage import storage_for
-from schema.common import parse_id
+from schema.common import SessionId, parse_id
 from schema.document_types import AttachmentCategoryEnum, AttachmentType, PhotoType
 from schema.errors import UserError, perform, require_user, user_errors
 from schema.jobs import JobPayload, job_type
@@ -38,8 +40,11 @@ class PhotoPayload:
 @strawberry.type
 class DocumentQueries:
     @strawberry.field(description="某单位某次考试的证明材料；单位管理员可不传 unitId A unit's proof PDFs for a session")
-    def attachments(self, info: Info, session_id: strawberry.ID,
-                    unit_id: strawberry.ID | None = None) -> list[AttachmentType]:
+    def attachments(
+        self, info: Info, session_id: SessionId,
+        unit_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="单位编号（审核员必填，单位管理员默认本单位）Unit id; a unit admin's own unit when omitted")] = None,
+    ) -> list[AttachmentType]:
         user = require_user(info)
         found = service.list_attachments(
             info.context.session, user=user, session_id=parse_id(session_id, what="考试批次", field="sessionId"),
@@ -50,8 +55,11 @@ class DocumentQueries:
 @strawberry.type
 class DocumentMutations:
     @strawberry.mutation(description="上传证明材料 PDF（单位管理员；≤ 20 MB，1～500 页，不能有打开密码）Upload a proof PDF")
-    async def upload_attachment(self, info: Info, session_id: strawberry.ID, category: AttachmentCategoryEnum,
-                                file: Upload) -> AttachmentPayload:
+    async def upload_attachment(
+        self, info: Info, session_id: SessionId,
+        category: Annotated[AttachmentCategoryEnum, strawberry.argument(description="材料类别 Category")],
+        file: Annotated[Upload, strawberry.argument(description="PDF 文件 The PDF file")],
+    ) -> AttachmentPayload:
         user = require_user(info)
         storage = storage_for(info.context.settings)
 
@@ -65,7 +73,9 @@ class DocumentMutations:
         return await perform_upload(info, AttachmentPayload, file, max_bytes=20 * 1024 * 1024, work=work)
 
     @strawberry.mutation(description="删除证明材料（单位管理员，报名期间）Delete a proof PDF")
-    def delete_attachment(self, info: Info, id: strawberry.ID) -> DeletePayload:
+    def delete_attachment(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="证明材料编号 Attachment id")],
+    ) -> DeletePayload:
         user = require_user(info)
         storage = storage_for(info.context.settings)
 
@@ -77,7 +87,12 @@ class DocumentMutations:
         return perform(info, DeletePayload, work)
 
     @strawberry.mutation(description="上传一名考生的电子照片（文件名须为其身份证号码.jpg）Upload one ID photo")
-    async def upload_photo(self, info: Info, registration_id: strawberry.ID, file: Upload) -> PhotoPayload:
+    async def upload_photo(
+        self, info: Info,
+        registration_id: Annotated[strawberry.ID, strawberry.argument(description="报名编号 Registration id")],
+        file: Annotated[Upload, strawberry.argument(
+            description="JPG 照片，文件名为身份证号码.jpg JPEG photo named <ID number>.jpg")],
+    ) -> PhotoPayload:
         user = require_user(info)
         storage = storage_for(info.context.settings)
 
@@ -92,7 +107,11 @@ class DocumentMutations:
 
     @strawberry.mutation(description="批量上传电子照片：多张 JPG 或一个 ZIP 压缩包，按文件名中的身份证号码关联；"
                                      "立即返回任务，逐张结果见 job.photoResults Upload many photos")
-    def upload_photos(self, info: Info, session_id: strawberry.ID, files: list[Upload]) -> JobPayload:
+    def upload_photos(
+        self, info: Info, session_id: SessionId,
+        files: Annotated[list[Upload], strawberry.argument(
+            description="多张 JPG 照片或 ZIP 压缩包 JPEG photos and/or ZIP archives of them")],
+    ) -> JobPayload:
         user = require_user(info)
         try:
             received = [spooled_upload(f) for f in files]

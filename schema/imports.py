@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -15,7 +16,7 @@ from app.imports import service
 from app.imports.service import ExistingRecords, ImportPolicy
 from app.jobs import JobStatus, get_visible_job
 from app.storage import storage_for
-from schema.common import parse_id
+from schema.common import described_enum, parse_id
 from schema.errors import require_user
 from schema.jobs import JobPayload, job_type
 from schema.types import JobType
@@ -24,12 +25,20 @@ from schema.uploads import perform_upload
 TEMPLATE_URL = "/template.xlsx"
 POLL_SECONDS = 0.5
 
-ImportPolicyEnum = strawberry.enum(
+ImportPolicyEnum = described_enum(
     ImportPolicy, name="ImportPolicy",
-    description="导入方式 VALIDATE_ONLY 仅检查不写入 / REJECT_EVERYTHING 全部正确才导入（默认）/ IMPORT_VALID_ROWS 导入正确的行")
-ExistingRecordsEnum = strawberry.enum(
+    description="导入方式 VALIDATE_ONLY 仅检查不写入 / REJECT_EVERYTHING 全部正确才导入（默认）/ IMPORT_VALID_ROWS 导入正确的行",
+    values={
+        "VALIDATE_ONLY": "仅检查不写入 Dry run: report every problem, write nothing",
+        "REJECT_EVERYTHING": "全部正确才导入（默认）Write nothing if any row is bad (default)",
+        "IMPORT_VALID_ROWS": "导入正确的行 Write the good rows, report the bad ones",
+    })
+ExistingRecordsEnum = described_enum(
     ExistingRecords, name="ExistingRecords",
-    description="本单位已报名的人员 SKIP 跳过（默认）/ UPDATE 用表中数据更新")
+    description="本单位已报名的人员 SKIP 跳过（默认）/ UPDATE 用表中数据更新", values={
+        "SKIP": "跳过（默认）Leave candidates the unit already registered as they are (default)",
+        "UPDATE": "用表中数据更新 Update them from the file",
+    })
 
 
 @strawberry.type
@@ -45,10 +54,13 @@ class ImportMutations:
     async def import_registrations(
         self,
         info: Info,
-        session_id: strawberry.ID,
-        file: Upload,
-        policy: ImportPolicyEnum = ImportPolicy.REJECT_EVERYTHING,
-        on_existing: ExistingRecordsEnum = ExistingRecords.SKIP,
+        session_id: Annotated[strawberry.ID, strawberry.argument(description="考试批次编号 Exam session id")],
+        file: Annotated[Upload, strawberry.argument(
+            description="填好的报名信息表（系统下载的 .xlsx 模板）The filled-in official .xlsx template")],
+        policy: Annotated[ImportPolicyEnum, strawberry.argument(
+            description="导入方式 What to do when some rows are bad")] = ImportPolicy.REJECT_EVERYTHING,
+        on_existing: Annotated[ExistingRecordsEnum, strawberry.argument(
+            description="本单位已报名的人员如何处理 What to do with candidates already registered")] = ExistingRecords.SKIP,
     ) -> JobPayload:
         user = require_user(info)
         storage = storage_for(info.context.settings)
@@ -64,10 +76,12 @@ class ImportMutations:
         return await perform_upload(info, JobPayload, file, max_bytes=service.MAX_UPLOAD_BYTES, work=work)
 
 
-@strawberry.type
+@strawberry.type(description="订阅（graphql-transport-ws）Subscriptions over graphql-transport-ws")
 class JobSubscriptions:
     @strawberry.subscription(description="后台任务进度（graphql-transport-ws）：每次变化推送一次，完成后结束 Live job progress")
-    async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[JobType, None]:
+    async def job_progress(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="任务编号 Job id")],
+    ) -> AsyncGenerator[JobType, None]:
         user = require_user(info)
         info.context.close()  # no transaction stays open while the subscription lives; each poll opens its own
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -32,7 +34,9 @@ def job_type(info: Info, job: Job) -> JobType:
 @strawberry.type
 class JobQueries:
     @strawberry.field(description="后台任务的状态和进度；无权查看时返回 null A job's status and progress")
-    def job(self, info: Info, id: strawberry.ID) -> JobType | None:
+    def job(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="任务编号 Job id")],
+    ) -> JobType | None:
         user = require_user(info)
         try:
             return job_type(info, get_visible_job(info.context.session, user=user, job_id=parse_id(id)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -23,11 +25,19 @@ class RegistrationOptions:
 @strawberry.type
 class ReferenceQueries:
     @strawberry.field(description="行政区划：不传 parentCode 时返回自治区，传入时返回其下级 Divisions under parentCode")
-    def divisions(self, info: Info, parent_code: str | None = None) -> list[DivisionType]:
+    def divisions(
+        self, info: Info,
+        parent_code: Annotated[str | None, strawberry.argument(
+            description="上级区划代码，如450100 Parent division code, e.g. 450100")] = None,
+    ) -> list[DivisionType]:
         return [DivisionType.of(d) for d in list_divisions(info.context.session, parent_code=parent_code)]
 
     @strawberry.field(description="服务咨询电话：传入区划代码时返回所在市和自治区的电话 Hotlines for a division")
-    def service_contacts(self, info: Info, division_code: str | None = None) -> list[ServiceContactType]:
+    def service_contacts(
+        self, info: Info,
+        division_code: Annotated[str | None, strawberry.argument(
+            description="用户所在区划代码；不传时返回全部 The user's division code; all hotlines when omitted")] = None,
+    ) -> list[ServiceContactType]:
         contacts = service_contacts(info.context.session, division_code=division_code)
         return [ServiceContactType.of(c) for c in contacts]
 
@@ -59,7 +69,10 @@ class ServiceContactPayload:
 class ReferenceMutations:
     @strawberry.mutation(description="修改某地区的服务咨询电话（系统管理员）Edit a region's hotline (operators)")
     def update_service_contact(
-        self, info: Info, division_code: str, input: ServiceContactInput
+        self, info: Info,
+        division_code: Annotated[str, strawberry.argument(
+            description="设区的市或自治区的区划代码 Division code of a city or the region")],
+        input: Annotated[ServiceContactInput, strawberry.argument(description="要修改的内容 Changes")],
     ) -> ServiceContactPayload:
         user = require_user(info)
 

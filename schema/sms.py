@@ -12,14 +12,28 @@ from app.registrations.masking import mask_phone
 from app.sms import service
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.templates import SmsTemplate, render
-from schema.common import Connection, connection_from, parse_id
+from schema.common import After, Connection, First, connection_from, described_enum, parse_id
 from schema.errors import UserError, perform, require_user
 
-SmsStatusEnum = strawberry.enum(
+SmsStatusEnum = described_enum(
     SmsStatus, name="SmsStatus",
     description="短信状态 PENDING 待发送 / SENDING 发送中 / SENT 已发送 / FAILED 发送失败 / UNCERTAIN 待核实（发送中断，需人工到短信平台核对）",
+    values={
+        "PENDING": "待发送 Waiting to be sent, or to be retried at nextAttemptAt",
+        "SENDING": "发送中 A worker is calling the provider",
+        "SENT": "已发送 Accepted by the provider",
+        "FAILED": "发送失败 Given up after permanent failure or too many attempts; may be resent",
+        "UNCERTAIN": "待核实 Interrupted mid-call: check the provider's console before resending",
+    },
 )
-SmsTemplateEnum = strawberry.enum(SmsTemplate, name="SmsTemplate", description="短信模板 SMS template")
+SmsTemplateEnum = described_enum(SmsTemplate, name="SmsTemplate", description="短信模板 SMS template", values={
+    "TRAINING_OPENED": "网络培训开通通知 To a candidate: online training is open",
+    "UNIT_REGISTERED": "单位注册通过通知 To a new unit's admin: approved, with login and initial password",
+    "UNIT_REQUEST_APPROVED": "单位申请通过通知 To a unit's admin: request (e.g. rename) approved",
+    "ADMIN_CHANGED": "管理员变更通过通知 To the new admin: login and initial password",
+    "UNIT_REQUEST_REJECTED": "单位申请未通过通知 To the applicant: request rejected, with the reason",
+    "REVIEW_REMINDER": "审核到期提醒 To a reviewer: registrations whose review falls due soon",
+})
 
 
 @strawberry.type(name="SmsMessage", description="一条短信（发件箱记录）An outbox SMS")
@@ -59,8 +73,8 @@ class SmsQueries:
         info: Info,
         status: Annotated[SmsStatusEnum | None, strawberry.argument(description="按状态筛选 Only this status")] = None,
         phone: Annotated[str | None, strawberry.argument(description="按完整手机号码筛选 Full mobile number")] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[SmsMessageType]:
         user = require_user(info)
         page = service.list_sms_messages(
@@ -72,7 +86,9 @@ class SmsQueries:
 @strawberry.type
 class SmsMutations:
     @strawberry.mutation(description="重新发送发送失败或待核实的短信（系统管理员）；待核实的短信请先到短信平台确认未发出 Resend a FAILED or UNCERTAIN SMS")
-    def resend_sms_message(self, info: Info, id: strawberry.ID) -> SmsMessagePayload:
+    def resend_sms_message(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="短信编号 Message id")],
+    ) -> SmsMessagePayload:
         user = require_user(info)
         return perform(info, SmsMessagePayload, lambda s: SmsMessagePayload(sms_message=SmsMessageType.of(
             service.resend_sms_message(s, user=user, message_id=parse_id(id, what="短信"))
