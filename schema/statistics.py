@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from app import downloads
 from app.stats import export, service
-from schema.common import parse_id
+from schema.common import SessionId, described_enum, parse_id
 from schema.errors import perform, require_user
 from schema.registrations import RegistrationFilterInput, _filter
 from schema.reviews import DownloadPayload
 from schema.types import ExamTypeEnum, GenderEnum, PersonnelNatureEnum, StatusEnum, UnitLevelEnum
 
-StatisticsDimensionEnum = strawberry.enum(
+StatisticsDimensionEnum = described_enum(
     service.Dimension, name="StatisticsDimension",
     description="统计维度 CITY 设区的市 / COUNTY 县（市、区）/ UNIT 单位 / UNIT_LEVEL 单位层级 / STATUS 状态 / "
                 "EXAM_TYPE 报考类型 / ENFORCEMENT_FIELD 执法门类 / PERSONNEL_NATURE 人员性质 / GENDER 性别 / "
                 "EDUCATION 学历 / SUBMISSION_DAY 提交日期（北京时间）Grouping dimension",
+    values={
+        "CITY": "设区的市 City of the unit (null for region-level units)",
+        "COUNTY": "县（市、区）County of the unit (county-level units only)",
+        "UNIT": "单位 Unit",
+        "UNIT_LEVEL": "单位层级 Unit level",
+        "STATUS": "报名状态 Registration state",
+        "EXAM_TYPE": "报考类型 Exam type",
+        "ENFORCEMENT_FIELD": "执法门类 Enforcement field",
+        "PERSONNEL_NATURE": "人员性质 Personnel nature",
+        "GENDER": "性别 Gender",
+        "EDUCATION": "学历 Education",
+        "SUBMISSION_DAY": "提交日期（北京时间）Day of submission, China time",
+    },
 )
+
+GroupBy = Annotated[list[StatisticsDimensionEnum], strawberry.argument(
+    description="分组维度，按所列顺序组合 Dimensions to group by, in the order given; empty: one ungrouped row")]
+StatisticsFilter = Annotated[RegistrationFilterInput | None, strawberry.argument(
+    description="筛选条件，与报名列表相同 The same filter as the registrations list")]
 
 
 @strawberry.type(description="统计分组中的单位 A unit in a statistics key")
@@ -94,8 +113,7 @@ def _dimensions(group_by: list[service.Dimension]) -> list[service.Dimension]:
 class StatisticsQueries:
     @strawberry.field(description="报名统计：按所选维度分组，只统计本人管辖范围内的报名 Statistics in the caller's jurisdiction")
     def statistics(
-        self, info: Info, session_id: strawberry.ID, group_by: list[StatisticsDimensionEnum],
-        filter: RegistrationFilterInput | None = None,
+        self, info: Info, session_id: SessionId, group_by: GroupBy, filter: StatisticsFilter = None,
     ) -> StatisticsResult:
         user = require_user(info)
         result = service.statistics(
@@ -114,8 +132,7 @@ class StatisticsQueries:
 class StatisticsMutations:
     @strawberry.mutation(description="导出报名统计（xlsx，每种分组一张工作表）Export statistics as xlsx")
     def export_statistics(
-        self, info: Info, session_id: strawberry.ID, group_by: list[StatisticsDimensionEnum],
-        filter: RegistrationFilterInput | None = None,
+        self, info: Info, session_id: SessionId, group_by: GroupBy, filter: StatisticsFilter = None,
     ) -> DownloadPayload:
         user = require_user(info)
 
