@@ -16,6 +16,7 @@ from schema.jobs import JobMutations, JobQueries
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.reviews import ReviewMutations
+from schema.scalars import DESCRIBED_SCALARS
 from schema.sms import SmsMutations, SmsQueries
 from schema.statistics import StatisticsMutations, StatisticsQueries
 from schema.unit_requests import UnitRequestMutations, UnitRequestQueries
@@ -31,6 +32,9 @@ Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,
     ReferenceMutations, CalendarMutations, SmsMutations, ImportMutations, DocumentMutations, StatisticsMutations,
 ))
+Query.__strawberry_definition__.description = "查询 Reads; lists are cursor connections limited to the caller's jurisdiction"
+Mutation.__strawberry_definition__.description = (
+    "操作 Changes; business-rule failures come back in the payload's errors, missing rights as GraphQL errors")
 
 
 class Schema(strawberry.Schema):
@@ -40,7 +44,7 @@ class Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
-                  extensions=[ErrorPolicy, CloseSession])
+                  extensions=[ErrorPolicy, CloseSession], scalar_overrides=DESCRIBED_SCALARS)
 
 
 def export_sdl() -> str:
