@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -91,15 +92,34 @@ def test_every_description_is_in_chinese_and_english(graphql_schema):
     )
 
 
-def test_deprecated_elements_say_why(graphql_schema):
-    undocumented = []
-    for name, graphql_type in graphql_schema.type_map.items():
+def deprecated_elements(schema: GraphQLSchema) -> list[tuple[str, str]]:
+    """(coordinate, reason) of every deprecated field, argument, input field and enum value."""
+    found = []
+    for name, graphql_type in schema.type_map.items():
         if name in BUILT_IN_TYPES:
             continue
-        fields = getattr(graphql_type, "fields", None) or {}
-        values = getattr(graphql_type, "values", None) or {}
-        for member_name, member in {**fields, **values}.items():
-            reason = getattr(member, "deprecation_reason", None)
-            if reason is not None and not reason.strip():
-                undocumented.append(f"{name}.{member_name}")
-    assert not undocumented, "deprecated without a reason:\n" + "\n".join(undocumented)
+        members = {**(getattr(graphql_type, "fields", None) or {}), **(getattr(graphql_type, "values", None) or {})}
+        for member_name, member in members.items():
+            found.append((f"{name}.{member_name}", getattr(member, "deprecation_reason", None)))
+            for arg_name, arg in (getattr(member, "args", None) or {}).items():
+                found.append((f"{name}.{member_name}({arg_name})", arg.deprecation_reason))
+    return [(coordinate, reason) for coordinate, reason in found if reason is not None]
+
+
+def test_deprecations_say_why_in_both_languages(graphql_schema):
+    unexplained = [f"{coordinate}: {reason!r}" for coordinate, reason in deprecated_elements(graphql_schema)
+                   if not (CJK.search(reason) and ASCII_LETTER.search(reason))]
+    assert not unexplained, "deprecated without a reason in Chinese and English:\n" + "\n".join(unexplained)
+
+
+def test_the_checks_catch_an_undescribed_or_one_language_element():
+    @strawberry.type(description="示例 Example")
+    class Query:
+        plain: int = strawberry.field(description="只有中文")
+        bare: int
+        old: int = strawberry.field(description="旧字段 Old field", deprecation_reason="no reason in Chinese")
+
+    elements = dict(described_elements(strawberry.Schema(query=Query)._schema))
+    assert elements["Query.bare"] is None
+    assert not ASCII_LETTER.search(elements["Query.plain"])
+    assert deprecated_elements(strawberry.Schema(query=Query)._schema) == [("Query.old", "no reason in Chinese")]
