@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, select
 
+from app.calendar.working_days import refresh_working_days
 from app.contacts.models import ServiceContact
 from app.db import Database
 from app.divisions.models import REGION_CODE, Division, DivisionLevel
@@ -25,7 +26,7 @@ def alembic_config(database: Database) -> Config:
 
 
 def migrate(database: Database) -> None:
-    """Bring the schema to the newest revision and load the reference data."""
+    """Bring the schema to the newest revision and load the reference data and the working-day table."""
     with database.engine.connect() as connection:
         config = alembic_config(database)
         config.attributes["connection"] = connection
@@ -34,6 +35,7 @@ def migrate(database: Database) -> None:
     with database.transaction() as session:
         load_divisions(session)
         load_default_contacts(session)
+        refresh_working_days(session)
 
 
 def read_division_rows() -> list[dict[str, str]]:

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import AuthToken, Role, User
-from app.calendar.models import HolidayScheduleDay
+from app.calendar.models import HolidayScheduleDay, WorkingDay
 from app.contacts.models import ServiceContact
 from app.divisions.models import Division, DivisionLevel
 from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
@@ -19,7 +19,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Attachment", "AttachmentCategory", "AuthToken", "CheckStatus", "Division", "DivisionLevel",
-    "ExamSession", "HolidayScheduleDay", "Job", "JobKind", "JobStatus", "PeriodicRun", "Photo", "Registration", "RegistrationStatus",
+    "ExamSession", "HolidayScheduleDay", "WorkingDay", "Job", "JobKind", "JobStatus", "PeriodicRun", "Photo", "Registration", "RegistrationStatus",
     "ReviewAction", "ReviewActionKind", "Role", "ServiceContact", "SmsMessage", "SmsStatus",
     "Unit", "UnitLevel", "UnitRequest", "UnitRequestKind", "UnitRequestStatus", "User",
     "metadata",

@@ -86,6 +86,16 @@ class StatisticsFigures:
     approved: int = strawberry.field(description="终审通过 Approved")
     training_opened: int = strawberry.field(description="已开通培训 Training opened")
     photo_missing_or_rejected: int = strawberry.field(description="照片未上传或不合格 Photo missing or rejected")
+    finished_reviews: int = strawberry.field(
+        description="已办结审核次数：从提交到终审通过或退回的审核，下面两项审核用时据此计算 "
+                    "Finished reviews (submission to final approval or return) the review times are taken from")
+    review_hours_median: float | None = strawberry.field(
+        description="审核用时中位数（工作小时）：自提交至终审通过或退回，只计北京时间工作日内的小时，"
+                    "取最近秩（nearest-rank）中位数；无已办结审核时为 null "
+                    "Median review time in working hours (China working days only, nearest rank)")
+    review_hours_p90: float | None = strawberry.field(
+        description="审核用时第90百分位（工作小时），最近秩定义；无已办结审核时为 null "
+                    "90th-percentile review time in working hours (nearest rank)")
 
     @classmethod
     def of(cls, figures: service.Figures) -> StatisticsFigures:

@@ -118,7 +118,7 @@ def load_holiday_schedule(
     holidays: list[tuple[date, str | None]],
     workdays: list[tuple[date, str | None]],
 ) -> YearStatus:
-    """Replace `year`'s official schedule and recompute the deadlines that fall in it."""
+    """Replace `year`'s official schedule, recompute the deadlines that fall in it and the working-day table."""
     require_operator(user)
     problems = []
     if not 2000 <= year <= 2100:
@@ -141,6 +141,9 @@ def load_holiday_schedule(
         session.add(HolidayScheduleDay(day=day, year=year, is_workday=is_workday, name=name, loaded_by=user.id))
     session.flush()
     recompute_deadlines(session, year=year)
+    from app.calendar.working_days import refresh_working_days  # it builds on this module
+
+    refresh_working_days(session)
     return WorkingCalendar.load(session).status(year)
 
 

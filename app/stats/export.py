@@ -32,7 +32,8 @@ DIMENSION_LABELS: dict[Dimension, str] = {
 FIGURE_LABELS: dict[str, str] = {
     "count": "报名人数", "pending_initial": "待初审", "pending_final": "待终审", "rollback_requested": "回退申请中",
     "overdue": "审核超期", "returned": "已退回", "approved": "终审通过", "training_opened": "已开通培训",
-    "photo_missing_or_rejected": "照片缺失或不合格",
+    "photo_missing_or_rejected": "照片缺失或不合格", "finished_reviews": "已办结审核次数",
+    "review_hours_median": "审核用时中位数（工作小时）", "review_hours_p90": "审核用时第90百分位（工作小时）",
 }
 NOT_APPLICABLE = "（无）"
 
@@ -91,7 +92,7 @@ def _sheet(result: Statistics) -> tuple[str, list[str], list[list[Any]], list[in
     headers = headers if result.group_by else ["", *headers]
     rows.append(totals + [getattr(result.total, n) for n in names])
     widths = [36 if d == Dimension.UNIT else 16 for d in result.group_by] or [10]
-    return title[:31], headers, rows, widths + [12] * len(names)
+    return title[:31], headers, rows, widths + [12 if len(FIGURE_LABELS[n]) <= 6 else 22 for n in names]
 
 
 def _shown(dimension: Dimension, key: GroupKey) -> Any:

@@ -12,9 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session
 
 from app.accounts.models import User
@@ -23,6 +22,8 @@ from app.documents.models import CheckStatus, Photo
 from app.exams.service import get_exam_session
 from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.service import RegistrationFilter, listed_conditions, overdue
+from app.stats.review_times import hours, review_times
+from app.stats.sql import china_day
 from app.units.models import Unit, UnitLevel
 
 
@@ -62,6 +63,8 @@ class GroupKey:
 
 @dataclass
 class Figures:
+    """Counts add up across groups; the review-time percentiles (in working hours) do not."""
+
     count: int = 0
     pending_initial: int = 0
     pending_final: int = 0
@@ -71,10 +74,16 @@ class Figures:
     approved: int = 0
     training_opened: int = 0
     photo_missing_or_rejected: int = 0
+    finished_reviews: int = 0  # the reviews timed for the two figures below (see app.stats.review_times)
+    review_hours_median: float | None = None
+    review_hours_p90: float | None = None
 
     def add(self, other: Figures) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNTED = [f.name for f in fields(Figures) if f.type in ("int", int)]
 
 
 @dataclass
@@ -88,23 +97,6 @@ class Statistics:
     group_by: tuple[Dimension, ...]
     rows: list[StatisticsRow] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
-
-
-class china_day(FunctionElement):
-    """The China (UTC+8, no daylight saving) calendar day of a naive-UTC timestamp."""
-
-    type = sa.Date()
-    inherit_cache = True
-
-
-@compiles(china_day)
-def _china_day_default(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return f"CAST(({compiler.process(element.clauses, **kw)} + INTERVAL '8 hours') AS DATE)"
-
-
-@compiles(china_day, "sqlite")
-def _china_day_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -149,27 +141,35 @@ def statistics(
             "photo_missing_or_rejected"),
     ]
     labels = [column.label(name) for name, column in key_columns]
+    conditions = listed_conditions(user=user, session_id=session_id, filter=filter)
+    source = sa.join(Registration, Unit, Unit.id == Registration.unit_id)
+    if Dimension.CITY in dimensions:
+        source = source.outerjoin(city, city.code == Unit.city_code)
+    if Dimension.COUNTY in dimensions:
+        source = source.outerjoin(county, sa.and_(is_county_unit, county.code == Unit.division_code))
     query = (
         sa.select(*labels, *figures)
-        .select_from(Registration)
-        .join(Unit, Unit.id == Registration.unit_id)
-        .outerjoin(Photo, Photo.registration_id == Registration.id)  # at most one photo per record
-        .where(*listed_conditions(user=user, session_id=session_id, filter=filter))
+        .select_from(source.outerjoin(Photo, Photo.registration_id == Registration.id))  # at most one per record
+        .where(*conditions)
     )
-    if Dimension.CITY in dimensions:
-        query = query.outerjoin(city, city.code == Unit.city_code)
-    if Dimension.COUNTY in dimensions:
-        query = query.outerjoin(county, sa.and_(is_county_unit, county.code == Unit.division_code))
     if key_columns:
         query = query.group_by(*labels)
+    times = review_times(session, keys=key_columns, source=source, conditions=conditions)
 
     result = Statistics(group_by=dimensions)
     for row in session.execute(query).mappings():
-        counts = Figures(**{f.name: int(row[f.name]) for f in fields(Figures)})
+        counts = Figures(**{name: int(row[name]) for name in COUNTED if name != "finished_reviews"})
+        raw_key = tuple(row[name] for name, _ in key_columns)
+        timed = times.by_key.get(raw_key)
+        if timed is not None:
+            counts.finished_reviews = timed.reviews
+            counts.review_hours_median, counts.review_hours_p90 = hours(timed.median_seconds), hours(timed.p90_seconds)
         key = GroupKey(**{name: _plain(name, row[name]) for name, _ in key_columns})
         if key_columns or counts.count:
             result.rows.append(StatisticsRow(key=key, figures=counts))
         result.total.add(counts)
+    result.total.review_hours_median = hours(times.total.median_seconds)
+    result.total.review_hours_p90 = hours(times.total.p90_seconds)
     result.rows.sort(key=lambda r: _sort_key(r.key, key_columns))
     return result
 
