@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 
 import app.documents.links  # noqa: F401  registers the photo and PDF download builders
 import app.reviews.export  # noqa: F401  registers its download builder
-from app import downloads
+from app import dashboard, downloads
 from app.db import Database
 from app.errors import AccessError, AppError
 from app.imports import downloads as imports_downloads
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             Route("/metrics", metrics_endpoint),
             Route("/downloads/{token}", download),
             Route("/template.xlsx", template),
+            *dashboard.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
