@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -52,31 +53,60 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(backend, tmp_path) -> Iterator[str]:
-    """`examreg serve` in its own process over the test's database and broker; yields its base URL."""
-    settings = backend.settings
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "BROKER_NAMESPACE": settings.broker_namespace, "STORAGE_DIR": str(settings.storage_dir),
-           "SECRET_KEY": settings.secret_key}
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+class Servers:
+    """One `examreg serve` process per backend, started when a test first needs it. The tables are
+    emptied between tests underneath it, as they would be for any client of the database."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.running: dict[str, tuple[subprocess.Popen, str]] = {}
+
+    def url_for(self, backend) -> str:  # noqa: ANN001
+        if backend.name not in self.running:
+            self.running[backend.name] = self._start(backend)
+        process, base_url = self.running[backend.name]
+        assert process.poll() is None, f"examreg serve died: {self._log(backend.name)[-2000:]}"
+        return base_url
+
+    def _start(self, backend) -> tuple[subprocess.Popen, str]:  # noqa: ANN001
+        settings = backend.settings
+        port = _free_port()
+        env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+               "BROKER_NAMESPACE": settings.broker_namespace, "STORAGE_DIR": str(settings.storage_dir),
+               "SECRET_KEY": settings.secret_key}
+        with (self.logs / f"{backend.name}.log").open("w") as output:
+            process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
+                                       stdout=output, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
                     if response.status == 200:
-                        break
+                        return process, base_url
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"examreg serve did not start: {log.read_text()[-2000:]}") from None
+                    process.kill()
+                    raise RuntimeError(f"examreg serve did not start: {self._log(backend.name)[-2000:]}") from None
                 time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+
+    def _log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text()
+
+    def stop(self) -> None:
+        for process, _ in self.running.values():
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    started = Servers(tmp_path_factory.mktemp("serve-logs"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def server(backend, servers: Servers) -> str:
+    """The base URL of `examreg serve` in its own process over the test's database and broker."""
+    return servers.url_for(backend)
