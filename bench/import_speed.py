@@ -108,7 +108,7 @@ def run(name: str, url: str, data: bytes, rows: int, baseline: float, storage: P
     database.dispose()
 
 
-def peak_memory(rows: int, storage: Path) -> None:
+def peak_memory(rows: int, storage: Path) -> float:
     """A separate process imports a large file; its peak RSS is what a worker needs."""
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
         handle.write(make_file(rows, seed=7))
@@ -128,6 +128,36 @@ def peak_memory(rows: int, storage: Path) -> None:
     print(f"memory     {rows} rows in {float(elapsed):.2f} s, peak RSS of the importing process "
           f"{int(rss_kb) / 1024:.0f} MB (target < 300 MB)")
     os.unlink(handle.name)
+    return int(rss_kb) / 1024
+
+
+def figures(profile):  # noqa: ANN001, ANN201
+    """For `python -m bench`: the import on SQLite and (when the profile has it) PostgreSQL, and the memory."""
+    from contextlib import nullcontext
+
+    from bench.profile import Figure
+
+    rows, memory_rows = (1_000, 0) if profile.quick else (10_000, 50_000)
+    data = make_file(rows)
+    baseline = calamine_read(data)
+    result = []
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = Path(tmp)
+        places = [("sqlite", nullcontext(f"sqlite:///{storage / 'bench.db'}"))]
+        if profile.postgres_url:
+            places.append(("postgres", profile.postgres_database()))
+        for name, place in places:
+            with place as url:
+                database = backend(url, storage)
+                best = min(import_once(database, data) for _ in range(3))
+                database.dispose()
+            result.append(Figure(f"import {rows:,} rows end to end", name, best, "s", baseline=baseline,
+                                 baseline_name="python-calamine reads the cells", goal="<= 3", met=best / baseline <= 3))
+        if memory_rows:
+            rss = peak_memory(memory_rows, storage)
+            result.append(Figure(f"peak RSS importing {memory_rows:,} rows", "sqlite", rss, "MB", goal="< 300 MB",
+                                 met=rss < 300))
+    return result
 
 
 def main() -> None:

@@ -56,11 +56,26 @@ def best_of(runs: int, work) -> tuple[float, object]:  # noqa: ANN001
     return best, result
 
 
-def main() -> None:
+def figures(profile):  # noqa: ANN001, ANN201
+    """For `python -m bench`: PostgreSQL only (the goal is stated for it); nothing without a server."""
+    from bench.profile import Figure
+
+    if not profile.postgres_url:
+        return []
+    rows = 5_000 if profile.quick else 200_000
+    graphql_time, sql_time = main(["--rows", str(rows), "--runs", "3" if profile.quick else "7",
+                                   "--postgres", profile.postgres_url])
+    return [Figure(f"statistics by city and status over {rows:,} registrations", "postgres", graphql_time * 1000,
+                   "ms", baseline=sql_time * 1000, baseline_name="the bare SQL GROUP BY", goal="<= 1.5",
+                   met=graphql_time / sql_time <= 1.5)]
+
+
+def main(argv: list[str] | None = None) -> tuple[float, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument("--postgres", default=PG_ADMIN, help="a database URL on the PostgreSQL server to use")
+    args = parser.parse_args(argv)
 
     from starlette.testclient import TestClient
 
@@ -75,11 +90,11 @@ def main() -> None:
     from tests.api import Api
     from tests.factories import PASSWORD, make_user
 
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
     name = f"examreg_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
     try:
         with tempfile.TemporaryDirectory() as storage:
             settings = Settings(_env_file=None, database_url=url, redis_url="", storage_dir=Path(storage))
@@ -132,6 +147,7 @@ def main() -> None:
             ), {"n": name})
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+    return graphql_time, sql_time
 
 
 def _plan(session, user_id: int, exam_id: int) -> str:  # noqa: ANN001
