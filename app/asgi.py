@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 import app.documents.links  # noqa: F401  registers the photo and PDF download builders
 import app.reviews.export  # noqa: F401  registers its download builder
@@ -24,7 +25,7 @@ from app.db import Database
 from app.errors import AccessError, AppError
 from app.imports import downloads as imports_downloads
 from app.settings import Settings
-from schema import build_schema
+from schema import build_schema, http_media
 from schema.context import Context, bearer_token
 from schema.errors import shape_errors
 from workers.broker import TaskQueue
@@ -48,10 +49,25 @@ class ExamregGraphQL(GraphQL):
         except (AttributeError, TypeError, ValueError) as exc:
             raise HTTPException(400, "请求体不是有效的 GraphQL 请求：应为 JSON 对象 {\"query\": ..., \"variables\": {...}}") from exc
 
+    async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
+        response = await super().run(request, context, root_value)
+        reply: http_media.Reply | None = getattr(request.state, "graphql_reply", None)
+        if reply is not None and isinstance(response, Response):
+            response.headers["content-type"] = reply.content_type
+            if response.status_code == 200:
+                response.status_code = reply.status_code
+        return response
+
     async def process_result(self, request, result):  # noqa: ANN001, ANN201
         if result.errors:
             result.errors = shape_errors(result.errors)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        # Content negotiation (GraphQL over HTTP): the media type and status go on the response in run().
+        reply = http_media.reply_for(http_media.negotiate(request.headers.get("accept")), result)
+        if not reply.send_data:
+            body.pop("data", None)
+        request.state.graphql_reply = reply
+        return body
 
     async def get_context(self, request, response) -> Context:  # noqa: ANN001
         client = request.client.host if request.client else None
