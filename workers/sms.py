@@ -1,4 +1,4 @@
-"""SMS actors: send one outbox row; sweep the outbox for lost and abandoned rows."""
+"""SMS actors: send one outbox row, or up to 100 in one provider call; sweep the outbox for lost and abandoned rows."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import dramatiq
 import sqlalchemy as sa
 
 from app.db import Database
-from app.sms import sending, sweeping
+from app.sms import batches, sending, sweeping
 from app.sms.providers import provider_from_settings
 from app.sms.rules import OutboxPolicy
-from app.sms.service import SEND_ACTOR
+from app.sms.service import BATCH_ACTOR, SEND_ACTOR
 
 
 def register(broker: dramatiq.Broker, database: Database) -> None:
@@ -30,11 +30,22 @@ def register(broker: dramatiq.Broker, database: Database) -> None:
         except sending.RetryLater as later:
             raise dramatiq.Retry(str(later), delay=int(later.delay.total_seconds() * 1000)) from later
 
+    def send_sms_batch(message_ids: list[int]) -> None:
+        report = batches.send_outbox_batch(database, message_ids, provider, policy=policy)
+        if report.retry_in is not None:
+            # Rows already sent or failed are skipped when the message comes back.
+            raise dramatiq.Retry(f"{report.retrying} SMS to retry", delay=int(report.retry_in.total_seconds() * 1000))
+
     def sweep_sms_outbox() -> None:
         sweeping.sweep_outbox(database, provider, policy=policy)
 
     dramatiq.actor(
         send_sms, actor_name=SEND_ACTOR, broker=broker, max_retries=max_retries, retry_when=retry_when,
+        min_backoff=int(policy.retry_first.total_seconds() * 1000),
+        max_backoff=int(policy.retry_longest.total_seconds() * 1000),
+    )
+    dramatiq.actor(
+        send_sms_batch, actor_name=BATCH_ACTOR, broker=broker, max_retries=max_retries, retry_when=retry_when,
         min_backoff=int(policy.retry_first.total_seconds() * 1000),
         max_backoff=int(policy.retry_longest.total_seconds() * 1000),
     )

@@ -27,7 +27,7 @@ from app.registrations.models import RegistrationStatus as S
 from app.registrations.workflow import STATUS_LABELS, next_status
 from app.reviews.chain import awaiting_review_by
 from app.reviews.models import ReviewAction, ReviewActionKind
-from app.sms.service import queue_sms
+from app.sms.service import record_sms, send_in_batches
 from app.sms.templates import SmsTemplate
 
 MAX_BATCH = 500
@@ -107,16 +107,20 @@ def decide_rollback(
 def open_training(session: Session, *, user: User, ids: list[int]) -> list[Outcome]:
     require_role(user, Role.TRAINING_OPERATOR, Role.SUPERADMIN, message="只有培训机构可以开通网络培训")
     names: dict[int, str] = {}
+    messages: dict[int, int] = {}
 
     def open_one(record: Registration) -> None:
         _move(session, record, user, ReviewActionKind.OPEN_TRAINING)
         if record.session_id not in names:
             names[record.session_id] = session.get(ExamSession, record.session_id).name
-        queue_sms(session, phone=record.phone, template=SmsTemplate.TRAINING_OPENED,
-                  params={"name": record.name, "session": names[record.session_id]},
-                  subject=("registration", record.id))
+        messages[record.id] = record_sms(session, phone=record.phone, template=SmsTemplate.TRAINING_OPENED,
+                                         params={"name": record.name, "session": names[record.session_id]},
+                                         subject=("registration", record.id)).id
 
-    return _each(session, user, ids, open_one)
+    outcomes = _each(session, user, ids, open_one)
+    # Each candidate's SMS is its own outbox row; the broker gets one message per 100 of them (SendBatchSms).
+    send_in_batches(session, [messages[o.id] for o in outcomes if o.ok and o.id in messages])
+    return outcomes
 
 
 class _Blocked(AppError):

@@ -29,6 +29,9 @@ class SmsMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     provider: str | None = Field(default=None, max_length=30)
     provider_message_id: str | None = Field(default=None, max_length=100)
+    # The batch the row was last claimed in: its key is the OutId of that provider call, shared by every
+    # number in it (SendBatchSms takes one OutId). None: sent on its own, with the row id as OutId.
+    batch_key: str | None = Field(default=None, max_length=64)
     # What the message is about, for operators: e.g. ("registration", 42).
     subject_type: str | None = Field(default=None, max_length=30)
     subject_id: int | None = Field(default=None)

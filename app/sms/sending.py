@@ -53,7 +53,7 @@ class RetryLater(Exception):
 def outgoing(message: SmsMessage) -> OutgoingSms:
     return OutgoingSms(
         id=message.id, phone=message.phone, template=SmsTemplate(message.template),
-        params=dict(message.params or {}), claimed_at=message.claimed_at,
+        params=dict(message.params or {}), claimed_at=message.claimed_at, batch_key=message.batch_key,
     )
 
 
@@ -66,6 +66,11 @@ def send_outbox_message(
     if message is None:
         log.debug("SMS %s not claimable (taken, finished or not yet due)", message_id)
         return SendResult.SKIPPED
+    return deliver(database, message, provider, policy=policy)
+
+
+def deliver(database: Database, message: SmsMessage, provider: SmsProvider, *, policy: OutboxPolicy) -> SendResult:
+    """Call the provider for a row this worker has just claimed, and record what came of it."""
     try:
         provider_message_id = provider.send(outgoing(message))
     except PermanentSmsError as error:
@@ -100,18 +105,21 @@ def claim(database: Database, message_id: int, *, provider_name: str) -> SmsMess
     with database.transaction() as session:
         claimed = session.execute(
             sa.update(SmsMessage)
-            .where(
-                SmsMessage.id == message_id,
-                SmsMessage.status == SmsStatus.PENDING,
-                sa.or_(SmsMessage.next_attempt_at.is_(None),
-                       SmsMessage.next_attempt_at <= at + rules.CLOCK_TOLERANCE),
-            )
+            .where(SmsMessage.id == message_id, *claimable(at))
             .values(status=SmsStatus.SENDING, claimed_at=at, attempts=SmsMessage.attempts + 1,
-                    provider=provider_name)
+                    provider=provider_name, batch_key=None)
         )
         if claimed.rowcount != 1:
             return None
         return session.get(SmsMessage, message_id)
+
+
+def claimable(at: datetime) -> list[sa.ColumnElement[bool]]:
+    """The row is PENDING and due at `at`."""
+    return [
+        SmsMessage.status == SmsStatus.PENDING,
+        sa.or_(SmsMessage.next_attempt_at.is_(None), SmsMessage.next_attempt_at <= at + rules.CLOCK_TOLERANCE),
+    ]
 
 
 def _settle(database: Database, message: SmsMessage, *, status: SmsStatus, **values: Any) -> bool:

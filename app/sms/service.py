@@ -14,6 +14,9 @@ from app.sms.models import SmsMessage, SmsStatus
 from app.sms.templates import SmsTemplate
 
 SEND_ACTOR = "send_sms"
+BATCH_ACTOR = "send_sms_batch"
+# Rows named by one send_sms_batch message: what Alibaba Cloud's SendBatchSms takes in one call.
+BATCH_SIZE = 100
 RESENDABLE = frozenset({SmsStatus.FAILED, SmsStatus.UNCERTAIN})
 
 
@@ -26,14 +29,33 @@ def queue_sms(
     subject: tuple[str, int] | None = None,
 ) -> SmsMessage:
     """Record an SMS in the caller's transaction; the actor gets its id once that commits."""
+    message = record_sms(session, phone=phone, template=template, params=params, subject=subject)
+    enqueue(session, SEND_ACTOR, message_id=message.id)
+    return message
+
+
+def record_sms(
+    session: Session,
+    *,
+    phone: str,
+    template: SmsTemplate,
+    params: dict[str, str],
+    subject: tuple[str, int] | None = None,
+) -> SmsMessage:
+    """An outbox row in the caller's transaction, with no broker message yet: see send_in_batches."""
     message = SmsMessage(
         phone=phone, template=template.value, params=params, status=SmsStatus.PENDING,
         subject_type=subject[0] if subject else None, subject_id=subject[1] if subject else None,
     )
     session.add(message)
     session.flush()
-    enqueue(session, SEND_ACTOR, message_id=message.id)
     return message
+
+
+def send_in_batches(session: Session, message_ids: list[int]) -> None:
+    """One send_sms_batch message per BATCH_SIZE rows, sent once the caller's transaction commits."""
+    for start in range(0, len(message_ids), BATCH_SIZE):
+        enqueue(session, BATCH_ACTOR, message_ids=message_ids[start:start + BATCH_SIZE])
 
 
 def list_sms_messages(

@@ -2,8 +2,10 @@
 
 It checks every request the way the real service does (AccessKeyId, the
 signature version 1.0, a fresh nonce, a recent timestamp, the sign name and
-template code), answers SendSms as scripted (OK, an error code, an HTTP status,
-or "accept and then hang"), records every message it accepted, and answers
+template code), answers SendSms and SendBatchSms (up to 100 numbers, aligned
+JSON arrays of numbers, sign names and template parameters, one OutId and one
+BizId for the batch) as scripted (OK, an error code, an HTTP status, or "accept
+and then hang"), records every message it accepted, and answers
 QuerySendDetails from those records, so the outbox sweeper can be tested
 against the same questions it asks in production.
 """
@@ -36,6 +38,8 @@ TEMPLATE_CODES = {
 }
 # A scripted SendSms outcome that accepts the message and then answers too late for the client.
 ACCEPT_THEN_HANG = "ACCEPT_THEN_HANG"
+SEND_ACTIONS = ("SendSms", "SendBatchSms")
+BATCH_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Attempt:
     out_id: str | None
     outcome: str
     at: float  # time.monotonic()
+    phones: tuple[str, ...] = ()
 
 
 def _encode(value: str) -> str:
@@ -69,7 +74,7 @@ def expected_signature(method: str, params: dict[str, str], secret: str) -> str:
 
 class FakeAliyunSms:
     def __init__(self, *, delay: float = 0.0, hang: float = 5.0) -> None:
-        self.delay = delay  # seconds each SendSms takes after it is recorded
+        self.delay = delay  # seconds each SendSms or SendBatchSms takes after it is recorded
         self.hang = hang  # seconds an ACCEPT_THEN_HANG answer is held back
         self.accepted: list[Accepted] = []
         self.attempts: list[Attempt] = []
@@ -90,7 +95,7 @@ class FakeAliyunSms:
         return f"http://{host}:{port}"
 
     def script(self, *outcomes: str | int) -> None:
-        """Next SendSms answers, in order: "OK", an error Code, an HTTP status, or ACCEPT_THEN_HANG."""
+        """Next SendSms or SendBatchSms answers, in order: "OK", an error Code, an HTTP status, or ACCEPT_THEN_HANG."""
         with self._lock:
             self._script.extend(outcomes)
 
@@ -102,9 +107,13 @@ class FakeAliyunSms:
         with self._lock:
             return [a.out_id for a in self.accepted]
 
+    def accepted_phones(self) -> list[str]:
+        with self._lock:
+            return [a.phone for a in self.accepted]
+
     def send_attempts(self, out_id: str | None = None) -> list[Attempt]:
         with self._lock:
-            return [a for a in self.attempts if a.action == "SendSms" and (out_id is None or a.out_id == out_id)]
+            return [a for a in self.attempts if a.action in SEND_ACTIONS and (out_id is None or a.out_id == out_id)]
 
     def __enter__(self) -> FakeAliyunSms:
         self._thread.start()
@@ -153,6 +162,8 @@ class FakeAliyunSms:
         action = params["Action"]
         if action == "SendSms":
             return self._send(params)
+        if action == "SendBatchSms":
+            return self._send_batch(params)
         if action == "QuerySendDetails":
             return self._query(params)
         return 404, {"Code": "InvalidAction.NotFound", "Message": action, "RequestId": "fake"}, 0
@@ -203,6 +214,41 @@ class FakeAliyunSms:
         delay = self.hang if outcome == ACCEPT_THEN_HANG else self.delay
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "fake"}, delay
 
+    def _send_batch(self, params: dict[str, str]) -> tuple[int, dict[str, Any], float]:
+        out_id = params.get("OutId")
+        try:
+            phones = json.loads(params.get("PhoneNumberJson") or "[]")
+            signs = json.loads(params.get("SignNameJson") or "[]")
+            values = json.loads(params.get("TemplateParamJson") or "[]")
+        except ValueError:
+            return 200, {"Code": "isv.INVALID_JSON_PARAM", "Message": "JSON", "RequestId": "fake"}, 0
+        with self._lock:
+            outcome = self._script.popleft() if self._script else "OK"
+            self.attempts.append(Attempt("SendBatchSms", out_id, str(outcome), time.monotonic(), tuple(phones)))
+            if isinstance(outcome, int):
+                return outcome, {"Code": "InternalError", "Message": "fake outage", "RequestId": "fake"}, 0
+            if outcome not in ("OK", ACCEPT_THEN_HANG):
+                return 200, {"Code": outcome, "Message": "scripted refusal", "RequestId": "fake"}, 0
+            code = params.get("TemplateCode", "")
+            if not phones or len(phones) > BATCH_LIMIT:
+                return 200, {"Code": "isv.MOBILE_COUNT_OVER_LIMIT", "Message": str(len(phones)), "RequestId": "fake"}, 0
+            if not (len(signs) == len(phones) == len(values)):
+                return 200, {"Code": "isv.INVALID_PARAMETERS", "Message": "lengths", "RequestId": "fake"}, 0
+            # One bad number refuses the whole request: nothing of it is sent.
+            for phone in phones:
+                if not (isinstance(phone, str) and len(phone) == 11 and phone.isdigit()):
+                    return 200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": str(phone), "RequestId": "fake"}, 0
+            if any(sign != SIGN_NAME for sign in signs):
+                return 200, {"Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "sign", "RequestId": "fake"}, 0
+            if code not in TEMPLATE_CODES.values():
+                return 200, {"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": code, "RequestId": "fake"}, 0
+            biz_id = f"{next(self._biz)}^0"
+            at = datetime.now(UTC)
+            self.accepted.extend(Accepted(out_id=out_id or "", phone=phone, template_code=code, params=value,
+                                          biz_id=biz_id, at=at) for phone, value in zip(phones, values, strict=True))
+        delay = self.hang if outcome == ACCEPT_THEN_HANG else self.delay
+        return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "fake"}, delay
+
     def _query(self, params: dict[str, str]) -> tuple[int, dict[str, Any], float]:
         with self._lock:
             outcome = self._query_script.popleft() if self._query_script else "OK"
@@ -215,7 +261,8 @@ class FakeAliyunSms:
             if not 1 <= size <= 50 or page < 1:
                 return 200, {"Code": "isv.INVALID_PARAMETERS", "Message": "page", "RequestId": "fake"}, 0
             matches = [a for a in self.accepted if a.phone == params["PhoneNumber"]
-                       and a.at.astimezone(CHINA).strftime("%Y%m%d") == params["SendDate"]]
+                       and a.at.astimezone(CHINA).strftime("%Y%m%d") == params["SendDate"]
+                       and params.get("BizId") in (None, "", a.biz_id)]
         chosen = matches[(page - 1) * size: page * size]
         return 200, {"Code": "OK", "Message": "OK", "RequestId": "fake", "TotalCount": len(matches),
                      "SmsSendDetailDTOs": {"SmsSendDetailDTO": [_detail(a) for a in chosen]}}, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +13,7 @@ from app.sms.templates import SmsTemplate, render
 
 @dataclass(frozen=True)
 class OutgoingSms:
-    """One outbox row as a provider sees it; `id` travels as the provider's OutId."""
+    """One outbox row as a provider sees it; `out_id` travels as the provider's OutId."""
 
     id: int
     phone: str
@@ -20,6 +21,12 @@ class OutgoingSms:
     params: dict[str, str] = field(default_factory=dict)
     # When the worker claimed the row: the provider's records are kept by send date.
     claimed_at: datetime | None = None
+    # The key of the batch the row was claimed in (one OutId for all its numbers); None: the row id.
+    batch_key: str | None = None
+
+    @property
+    def out_id(self) -> str:
+        return self.batch_key or str(self.id)
 
     @property
     def text(self) -> str:
@@ -63,11 +70,18 @@ class Lookup:
 
 class SmsProvider(Protocol):
     name: str
+    # The most numbers send_batch takes in one call.
+    max_batch: int
 
     def send(self, message: OutgoingSms) -> str:
         """Hand the message over; return the provider's message id.
 
         Raises TransientSmsError, PermanentSmsError or SmsOutcomeUnknown.
+        """
+
+    def send_batch(self, messages: Sequence[OutgoingSms]) -> str:
+        """Hand over up to max_batch messages of one template, to distinct numbers, sharing one out_id, in
+        one call; return the provider's id of the batch. Raises as send does, for the whole batch.
         """
 
     def lookup(self, message: OutgoingSms) -> Lookup:
