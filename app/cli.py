@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     worker = commands.add_parser("worker", help="run Dramatiq workers for the Redis broker")
     worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument("--prefetch", type=int, default=None,
+                        help="messages taken ahead from Redis (default: 32 per thread, see workers/broker.py)")
     commands.add_parser("migrate", help="bring the database schema and reference data up to date")
     superuser = commands.add_parser("create-superuser", help="create or reset an operator account")
     superuser.add_argument("--username")
@@ -75,7 +77,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    queue.start_worker(threads=args.threads)
+    queue.start_worker(threads=args.threads, prefetch=args.prefetch)
     print(f"worker running with {args.threads} threads on {settings.broker_namespace}; Ctrl+C to stop")
     stop.wait()
     queue.close()

@@ -14,6 +14,21 @@ from workers import periodic, registry
 
 log = logging.getLogger(__name__)
 
+# Messages a worker process takes from Redis ahead of its threads, per thread. Dramatiq's default is 2,
+# and its consumer fetches only while fewer than that many messages are taken and not yet acknowledged,
+# sleeping a backoff otherwise: with short messages it is nearly always full and asleep while threads
+# wait. One process with two threads drained ~510 no-op messages/s so, and 2,000-4,800/s with 64 on a
+# busy two-core machine (bench/queue_speed.py). A process's prefetched messages wait for its own threads
+# only (a few long imports could queue behind each other while another process idles), and those of a
+# killed process come back after Redis' heartbeat timeout (the outbox and job sweepers re-send long
+# before that), so it stays a bounded multiple of the threads rather than unlimited.
+# `examreg worker --prefetch N` or dramatiq's own `dramatiq_queue_prefetch` variable override it.
+PREFETCH_PER_THREAD = 32
+
+
+def queue_prefetch(threads: int, prefetch: int | None = None) -> int:
+    return prefetch or dramatiq.worker.QUEUE_PREFETCH or threads * PREFETCH_PER_THREAD
+
 
 class TaskQueue:
     """A broker with our actors bound to one Database, plus its optional worker."""
@@ -39,12 +54,14 @@ class TaskQueue:
     def send(self, actor_name: str, kwargs: dict[str, Any]) -> None:
         self.broker.get_actor(actor_name).send_with_options(kwargs=kwargs)
 
-    def start_worker(self, *, threads: int | None = None) -> None:
+    def start_worker(self, *, threads: int | None = None, prefetch: int | None = None) -> None:
         if self.worker is None:
             threads = threads or self.database.settings.in_process_worker_threads
             self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
+            self.worker.queue_prefetch = queue_prefetch(threads, prefetch)
             self.worker.start()
-            log.info("started %s worker with %d threads", self.kind, threads)
+            log.info("started %s worker with %d threads, prefetching %d messages", self.kind, threads,
+                     self.worker.queue_prefetch)
         if self.scheduler is None:
             settings = self.database.settings
             tasks = periodic.schedule(settings, self.broker.get_declared_actors())
