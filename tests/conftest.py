@@ -24,6 +24,7 @@ from app.db import Database  # noqa: E402
 from app.migrate import migrate  # noqa: E402
 from app.models import metadata  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from tests.server import LiveServer, live_server
 
 PG_ADMIN_URL = os.environ.get("EXAMREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("EXAMREG_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -135,3 +136,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 @pytest.fixture
 def database(backend: Backend) -> Database:
     return backend.database
+
+
+@pytest.fixture
+def live(backend: Backend) -> Iterator[LiveServer]:
+    """The service under uvicorn on a free local port over the backend's database and broker,
+    for tests that use real client libraries over real sockets."""
+    with live_server(backend.settings) as server:
+        yield server
