@@ -1,8 +1,8 @@
 """GraphQL over HTTP: which media type a client asked for, and the status a result is sent with.
 
 `application/json` is what every client understands: a well-formed request always gets 200 and
-the errors in the body. Clients that accept `application/graphql-response+json` (Apollo Client,
-urql, graphql-http's own client) get that media type, and with it a 400 and no `data` entry when
+the errors in the body. Clients that ask for `application/graphql-response+json` (urql and
+graphql-http's own client do) get that media type, and with it a 400 and no `data` entry when
 the request could not be executed at all (a syntax or validation error, variables that do not
 fit), as the GraphQL-over-HTTP specification recommends.
 """
