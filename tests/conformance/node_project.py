@@ -12,11 +12,18 @@ import pytest
 PROJECT = Path(__file__).parent
 
 
+SKIP_REASON = "node and npm are needed for the Node client checks (install Node.js 20 or newer)"
+
+
+def node_available() -> bool:
+    return bool(shutil.which("node") and shutil.which("npm"))
+
+
 def node_tools() -> tuple[str, str]:
     """node and npm, installed from the lock file; the calling test is skipped when they are absent."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        pytest.skip("node and npm are needed for the Node client checks (install Node.js 20 or newer)")
+        pytest.skip(SKIP_REASON)
     install(npm)
     return node, npm
 
