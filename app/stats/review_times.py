@@ -15,8 +15,10 @@ Definitions (the same on SQLite and PostgreSQL, computed in the database):
   in whole seconds. Reviews whose days fall outside the table's years are not counted.
 * **Percentiles are nearest-rank**: of the n times of a group in ascending order, the p-th
   percentile is the one at rank ⌈n·p/100⌉ (the median of an even number is the lower middle
-  one). It is always a measured time, in integer arithmetic, so both databases give the same
-  number; it equals PostgreSQL's percentile_disc.
+  one), always a measured time in whole seconds. PostgreSQL computes it with its ordered-set
+  aggregate percentile_disc, which is exactly that; SQLite, which has none, with ROW_NUMBER
+  and COUNT windows in integer arithmetic. Both give the same numbers (tests/stats check them
+  against Python on both).
 """
 
 from __future__ import annotations
@@ -53,8 +55,45 @@ class GroupedReviewTimes:
 def review_times(
     session: Any, *, keys: list[tuple[str, ColumnElement]], source: FromClause, conditions: list[Any],
 ) -> GroupedReviewTimes:
-    """Review-time percentiles per group of `keys`, over the records `source` and `conditions` select."""
+    """Review-time percentiles per group of `keys` and overall, over the records `source` and `conditions` select."""
     timed = _timed_reviews(keys, source, conditions)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_ordered_set_percentiles(timed, keys)).mappings()
+    else:
+        rows = session.execute(_window_percentiles(timed, keys)).mappings()
+    by_key: dict[tuple, ReviewTimes] = {}
+    total: ReviewTimes | None = None
+    overall: dict[str, int] = {}  # the window query's overall percentiles, found in one group each
+    for row in rows:
+        times = ReviewTimes(int(row["reviews"]), _int(row["median"]), _int(row["p90"]))
+        if row["is_total"]:
+            total = times
+            continue
+        by_key[tuple(row[name] for name, _ in keys)] = times
+        overall.update({name: int(row[name]) for name in ("overall_median", "overall_p90") if row[name] is not None})
+    if total is None:
+        total = ReviewTimes(sum(t.reviews for t in by_key.values()), overall.get("overall_median"),
+                            overall.get("overall_p90"))
+    return GroupedReviewTimes(by_key=by_key, total=total)
+
+
+def _ordered_set_percentiles(timed: Any, keys: list[tuple[str, ColumnElement]]) -> Any:
+    """PostgreSQL: percentile_disc is exactly the nearest rank; GROUPING SETS add the overall row."""
+    group = [timed.c[name] for name, _ in keys]
+    figures = [
+        sa.func.count().label("reviews"),
+        sa.func.percentile_disc(MEDIAN / 100).within_group(timed.c.seconds).label("median"),
+        sa.func.percentile_disc(P90 / 100).within_group(timed.c.seconds).label("p90"),
+        sa.null().label("overall_median"), sa.null().label("overall_p90"),
+    ]
+    if not group:
+        return sa.select(*figures, sa.true().label("is_total"))
+    return (sa.select(*group, *figures, (sa.func.grouping(group[0]) == 1).label("is_total"))
+            .group_by(sa.func.grouping_sets(sa.tuple_(*group), sa.tuple_())))
+
+
+def _window_percentiles(timed: Any, keys: list[tuple[str, ColumnElement]]) -> Any:
+    """SQLite (no ordered-set aggregates): ROW_NUMBER and COUNT windows pick the row at the nearest rank."""
     group = [timed.c[name] for name, _ in keys]
     partition = {"partition_by": group} if group else {}
     ranked = sa.select(
@@ -69,27 +108,16 @@ def review_times(
     def at_rank(rank: ColumnElement, size: ColumnElement, percent: int) -> ColumnElement:
         return sa.func.max(sa.case((rank == (size * percent + 99) // 100, r.seconds)))
 
-    # The overall percentiles come out of the same pass: only the group holding the decision at the
+    # The overall percentiles come out of the same pass: only the group holding the review at the
     # overall rank has a value in those columns.
     query = sa.select(
         *[r[name] for name, _ in keys], sa.func.count().label("reviews"),
         at_rank(r.rank, r.size, MEDIAN).label("median"), at_rank(r.rank, r.size, P90).label("p90"),
         at_rank(r.overall_rank, r.overall_size, MEDIAN).label("overall_median"),
         at_rank(r.overall_rank, r.overall_size, P90).label("overall_p90"),
+        sa.literal(not keys).label("is_total"),
     )
-    if keys:
-        query = query.group_by(*[r[name] for name, _ in keys])
-    by_key: dict[tuple, ReviewTimes] = {}
-    total = {"reviews": 0, "median_seconds": None, "p90_seconds": None}
-    for row in session.execute(query).mappings():
-        key = tuple(row[name] for name, _ in keys)
-        by_key[key] = ReviewTimes(int(row["reviews"]), _int(row["median"]), _int(row["p90"]))
-        total["reviews"] += int(row["reviews"])
-        if row["overall_median"] is not None:
-            total["median_seconds"] = int(row["overall_median"])
-        if row["overall_p90"] is not None:
-            total["p90_seconds"] = int(row["overall_p90"])
-    return GroupedReviewTimes(by_key=by_key, total=ReviewTimes(**total))
+    return query.group_by(*[r[name] for name, _ in keys]) if keys else query
 
 
 def _timed_reviews(keys: list[tuple[str, ColumnElement]], source: FromClause, conditions: list[Any]) -> Any:

@@ -160,7 +160,7 @@ def statistics(
     for row in session.execute(query).mappings():
         counts = Figures(**{name: int(row[name]) for name in COUNTED if name != "finished_reviews"})
         raw_key = tuple(row[name] for name, _ in key_columns)
-        timed = times.by_key.get(raw_key)
+        timed = times.by_key.get(raw_key) if key_columns else times.total
         if timed is not None:
             counts.finished_reviews = timed.reviews
             counts.review_hours_median, counts.review_hours_p90 = hours(timed.median_seconds), hours(timed.p90_seconds)
@@ -168,6 +168,7 @@ def statistics(
         if key_columns or counts.count:
             result.rows.append(StatisticsRow(key=key, figures=counts))
         result.total.add(counts)
+    result.total.finished_reviews = times.total.reviews
     result.total.review_hours_median = hours(times.total.median_seconds)
     result.total.review_hours_p90 = hours(times.total.p90_seconds)
     result.rows.sort(key=lambda r: _sort_key(r.key, key_columns))

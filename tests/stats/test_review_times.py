@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from app.accounts.models import Role, User
 from app.calendar.models import WorkingDay
@@ -21,6 +23,7 @@ from app.units.models import UnitLevel
 from tests.api import Api
 from tests.factories import PASSWORD, make_exam_session, make_registration, make_unit, make_user
 
+EXPORT = """mutation($s: ID!, $g: [StatisticsDimension!]!) { exportStatistics(sessionId: $s, groupBy: $g) { url } }"""
 TIMES = """query($s: ID!, $g: [StatisticsDimension!]!) {
   statistics(sessionId: $s, groupBy: $g) {
     rows { key { cityCode status } figures { count finishedReviews reviewHoursMedian reviewHoursP90 } }
@@ -68,10 +71,19 @@ def test_a_review_over_national_day_counts_only_working_hours(backend, calendar_
             (A.APPROVE, S.PENDING_INITIAL, S.PENDING_FINAL, submitted + timedelta(hours=2)),
             (A.APPROVE, S.PENDING_FINAL, S.APPROVED, decided),
         ]))
-    figures = Api(backend.client).data(TIMES, {"s": exam.id, "g": []}, token=_region_token(backend))
-    total = figures["statistics"]["total"]
+    api, token = Api(backend.client), _region_token(backend)
+    total = api.data(TIMES, {"s": exam.id, "g": []}, token=token)["statistics"]["total"]
     # 30 Sep 10:00-24:00, all of 8 Oct (1-7 Oct are the holiday), 9 Oct 00:00-09:00.
     assert total == {"count": 1, "finishedReviews": 1, "reviewHoursMedian": 47.0, "reviewHoursP90": 47.0}
+
+    url = api.data(EXPORT, {"s": exam.id, "g": ["STATUS"]}, token=token)["exportStatistics"]["url"]
+    sheet = load_workbook(io.BytesIO(backend.client.get(url).content)).worksheets[0]
+    table = [dict(zip(next(sheet.iter_rows(values_only=True)), row, strict=True))
+             for row in sheet.iter_rows(min_row=2, values_only=True)]
+    for row in table:  # the APPROVED group, then the totals row
+        assert row["已办结审核次数"] == 1 and row["审核用时中位数（工作小时）"] == 47.0
+        assert row["审核用时第90百分位（工作小时）"] == 47.0
+    assert [row["状态"] for row in table] == ["终审通过", "合计"]
 
 
 def test_percentiles_match_the_python_calendar_on_generated_data(backend, calendar_table):
