@@ -33,16 +33,22 @@ from app.registrations.choices import (
     POLITICAL_STATUSES,
     canonical,
 )
-from app.registrations.fields import BY_KEY, DATA_KEYS
+from app.registrations.fields import BY_API, BY_KEY, DATA_KEYS
 from app.registrations.models import ExamType, Gender, PersonnelNature
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+ID_NUMBER = re.compile(r"\d{17}[\dX]")
 CERTIFICATE = re.compile(r"^[0-9A-Za-z\-]{4,50}$")
 NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•．. ]+$")
 MAX_LENGTHS = {
     "name": 50, "major": 100, "position": 100, "certificate_number": 50, "remarks": 500,
 }
 REQUIRED_KEYS = tuple(key for key in DATA_KEYS if BY_KEY[key].required)
+MISSING = {key: FieldProblem(ErrorCode.REQUIRED, f"{BY_KEY[key].header}为必填项，请填写", BY_KEY[key].api)
+           for key in REQUIRED_KEYS}
+# The order in which each field's own rule reports.
+RULE_ORDER = ("name", "id_number", "gender", "ethnicity", "political_status", "education", "enforcement_field",
+              "phone", "exam_type", "certificate_number", "personnel_nature", "work_start_date")
 SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 INNER_SPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]")
 EDGE_SPACES = " \t\n\r\x0b\x0c\u3000\u00a0\u200b\ufeff"
@@ -82,42 +88,91 @@ def normalise_id_number(value: Any) -> str | None:
 
 
 def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
-    """Clean and check every data field of a registration; report all problems."""
-    out = Cleaned()
-    text = {key: squeeze(raw.get(key)) for key in DATA_KEYS}
-    for key in REQUIRED_KEYS:
-        if text[key] is None:
-            out.problem(key, ErrorCode.REQUIRED, f"{BY_KEY[key].header}为必填项，请填写")
-    for key, limit in MAX_LENGTHS.items():
-        if text[key] is not None and len(text[key]) > limit:
-            out.problem(key, ErrorCode.TOO_LONG, f"{BY_KEY[key].header}不能超过{limit}个字，当前{len(text[key])}个字")
-            text[key] = None
+    """Clean and check every data field of a registration; report all problems.
 
-    out.values["name"] = _name(out, text["name"])
-    out.values["id_number"] = id_number = _id_number(out, text["id_number"])
-    out.values["gender"] = gender = _choice(out, "gender", text["gender"], Gender, GENDER_LABELS)
-    out.values["ethnicity"] = _listed(out, "ethnicity", text["ethnicity"], ETHNICITIES)
-    out.values["political_status"] = _listed(out, "political_status", text["political_status"], POLITICAL_STATUSES)
-    out.values["education"] = _listed(out, "education", text["education"], EDUCATIONS)
-    out.values["enforcement_field"] = _listed(out, "enforcement_field", text["enforcement_field"], ENFORCEMENT_FIELDS)
-    out.values["major"] = text["major"]
-    out.values["position"] = text["position"]
-    out.values["remarks"] = text["remarks"]
-    out.values["phone"] = _mobile(out, text["phone"])
-    out.values["exam_type"] = exam_type = _choice(out, "exam_type", text["exam_type"], ExamType, EXAM_TYPE_LABELS)
-    out.values["certificate_number"] = _certificate(out, text["certificate_number"], exam_type)
-    out.values["personnel_nature"] = _choice(
-        out, "personnel_nature", text["personnel_nature"], PersonnelNature, PERSONNEL_NATURE_LABELS
-    )
+    Problems come in a fixed order: every missing field, every over-long one, then
+    each field's own rule in form order. A field that takes few distinct values
+    (the lists, 职务职级, ...) has pure, date-independent rules, so their results
+    are cached: a spreadsheet repeats them on every row.
+    """
+    out = Cleaned()
+    values, found = out.values, out.problems
+    get = raw.get
+    for key in FORM_ORDER:
+        value = get(key)
+        if key in CACHED and type(value) is str:
+            value, problem = _cached_field(key, value)
+        else:
+            value, problem = _clean_field(key, value)
+        values[key] = value
+        if problem is not None:
+            found.append(problem)
+    text, problem = _field_text("certificate_number", get("certificate_number"))
+    if problem is not None:
+        found.append(problem)
+    values["certificate_number"], problem = _certificate(text, values["exam_type"])
+    if problem is not None:
+        found.append(problem)
+    value = get("personnel_nature")
+    values["personnel_nature"], problem = (
+        _cached_field("personnel_nature", value) if type(value) is str else _clean_field("personnel_nature", value))
+    if problem is not None:
+        found.append(problem)
+    id_number, gender = values["id_number"], values["gender"]
     birth = birth_date_of(id_number) if id_number else None
-    out.values["work_start_date"] = _work_start(out, raw.get("work_start_date"), birth)
+    values["work_start_date"], problem = _work_start(get("work_start_date"), birth)
+    if problem is not None:
+        found.append(problem)
     if id_number and gender and gender_of(id_number) != gender:
         out.problem(
             "gender", ErrorCode.ID_NUMBER_MISMATCH,
             f"性别与身份证号码不一致：身份证号码显示为{GENDER_LABELS[gender_of(id_number)]}，"
             f"表中填写为{GENDER_LABELS[gender]}，请核对",
         )
+    if len(found) > 1:
+        found.sort(key=_report_order)
     return out
+
+
+def _field_text(key: str, value: Any) -> tuple[str | None, FieldProblem | None]:
+    """The squeezed text of a field, or the problem that it is missing or too long."""
+    text = squeeze(value)
+    if text is None:
+        return None, MISSING.get(key)
+    limit = MAX_LENGTHS.get(key)
+    if limit is not None and len(text) > limit:
+        return None, FieldProblem(ErrorCode.TOO_LONG, f"{BY_KEY[key].header}不能超过{limit}个字，当前{len(text)}个字",
+                                  BY_KEY[key].api)
+    return text, None
+
+
+def _clean_field(key: str, value: Any) -> tuple[Any, FieldProblem | None]:
+    """One field on its own: its cleaned value, or None and its problem."""
+    text, problem = _field_text(key, value)
+    if text is None:
+        return None, problem
+    rule = FIELD_RULES.get(key)
+    return (text, None) if rule is None else rule(key, text)
+
+
+@lru_cache(maxsize=4096)
+def _cached_field(key: str, value: str) -> tuple[Any, FieldProblem | None]:
+    return _clean_field(key, value)
+
+
+def _report_order(problem: FieldProblem) -> int:
+    key = BY_API[problem.field].key
+    if problem.code == ErrorCode.REQUIRED:
+        return REQUIRED_KEYS.index(key)
+    if problem.code == ErrorCode.TOO_LONG:
+        return 100 + tuple(MAX_LENGTHS).index(key)
+    if problem.code == ErrorCode.ID_NUMBER_MISMATCH:
+        return 300
+    return 200 + RULE_ORDER.index(key)
+
+
+def _problem(key: str, code: ErrorCode, message: str) -> FieldProblem:
+    return FieldProblem(code, message, BY_KEY[key].api)
 
 
 def gender_of(id_number: str) -> Gender:
@@ -134,7 +189,7 @@ def id_number_problem(value: Any) -> str | None:
     number = normalise_id_number(value)
     if number is None:
         return "身份证号码为必填项，请填写"
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not ID_NUMBER.fullmatch(number):
         if len(number) != 18:
             return f"身份证号码应为18位，当前为{len(number)}位，请核对"
         return "身份证号码只能由数字和最后一位X组成，请核对"
@@ -160,49 +215,41 @@ def _known_region(code: str) -> bool:
     return any(props for _, props in numdb.get("cn/loc").info(code))
 
 
-def _id_number(out: Cleaned, value: Any) -> str | None:
-    number = normalise_id_number(value)
+# The rules of one field alone take its squeezed text and give its value, or None and the problem.
+
+
+def _id_number(key: str, text: str) -> tuple[str | None, FieldProblem | None]:
+    number = normalise_id_number(text)
     if number is None:
-        return None  # reported as REQUIRED
+        return None, None  # reported as REQUIRED
     problem = id_number_problem(number)
     if problem:
-        out.problem("id_number", ErrorCode.INVALID_ID_NUMBER, problem)
-        return None
-    return number
+        return None, _problem(key, ErrorCode.INVALID_ID_NUMBER, problem)
+    return number, None
 
 
-def _name(out: Cleaned, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not NAME.fullmatch(value):
-        out.problem("name", ErrorCode.INVALID, "姓名只能包含汉字、字母和间隔号“·”，请删除数字和符号")
-        return None
-    return value
+def _name(key: str, text: str) -> tuple[str | None, FieldProblem | None]:
+    if not NAME.fullmatch(text):
+        return None, _problem(key, ErrorCode.INVALID, "姓名只能包含汉字、字母和间隔号“·”，请删除数字和符号")
+    return text, None
 
 
-def _listed(out: Cleaned, key: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value is None:
-        return None
-    listed = canonical(value, allowed)
+def _listed(key: str, text: str, allowed: tuple[str, ...]) -> tuple[str | None, FieldProblem | None]:
+    listed = canonical(text, allowed)
     if listed is None:
         sample = "、".join(allowed[:6]) + ("等" if len(allowed) > 6 else "")
-        out.problem(key, ErrorCode.NOT_IN_LIST, f"{BY_KEY[key].header}“{value}”不在可选范围内，请从下拉列表中选择（如{sample}）")
-        return None
-    return listed
+        return None, _problem(key, ErrorCode.NOT_IN_LIST,
+                              f"{BY_KEY[key].header}“{text}”不在可选范围内，请从下拉列表中选择（如{sample}）")
+    return listed, None
 
 
-def _choice(out: Cleaned, key: str, text: str | None, enum: type[StrEnum], labels: Mapping[Any, str]) -> Any:
-    """`text` is already squeezed: a label (男) or a member's value (MALE)."""
-    if text is None:
-        return None
+def _choice(key: str, text: str, enum: type[StrEnum], labels: Mapping[Any, str]) -> tuple[Any, FieldProblem | None]:
+    """A label (男) or a member's value (MALE)."""
     member = _members(enum, tuple(labels.items())).get(text)
     if member is not None:
-        return member
-    out.problem(
-        key, ErrorCode.NOT_IN_LIST,
-        f"{BY_KEY[key].header}“{text}”无效，只能填写：{'、'.join(labels.values())}",
-    )
-    return None
+        return member, None
+    return None, _problem(key, ErrorCode.NOT_IN_LIST,
+                          f"{BY_KEY[key].header}“{text}”无效，只能填写：{'、'.join(labels.values())}")
 
 
 @lru_cache(maxsize=16)
@@ -211,47 +258,62 @@ def _members(enum: type[StrEnum], labels: tuple[tuple[Any, str], ...]) -> dict[s
     return {text: member for member, label in labels for text in (label, member.value)}
 
 
-def _mobile(out: Cleaned, text: str | None) -> str | None:
+def _mobile(key: str, text: str) -> tuple[str | None, FieldProblem | None]:
+    number = halfwidth(text).removeprefix("+86").replace("-", "")
+    if not MOBILE.fullmatch(number):
+        return None, _problem(key, ErrorCode.INVALID_PHONE, f"手机号码“{number}”无效，应为以1开头的11位手机号码")
+    return number, None
+
+
+def _certificate(text: str | None, exam_type: ExamType | None) -> tuple[str | None, FieldProblem | None]:
     number = halfwidth(text)
     if number is None:
-        return None
-    number = number.removeprefix("+86").replace("-", "")
-    if not MOBILE.fullmatch(number):
-        out.problem("phone", ErrorCode.INVALID_PHONE, f"手机号码“{number}”无效，应为以1开头的11位手机号码")
-        return None
-    return number
-
-
-def _certificate(out: Cleaned, value: str | None, exam_type: ExamType | None) -> str | None:
-    number = halfwidth(value)
-    if number is None:
         if exam_type == ExamType.RENEWAL:
-            out.problem("certificate_number", ErrorCode.CERTIFICATE_REQUIRED, "报考类型为续职考试时，必须填写原执法证号")
-        return None
+            return None, _problem("certificate_number", ErrorCode.CERTIFICATE_REQUIRED, "报考类型为续职考试时，必须填写原执法证号")
+        return None, None
     if not CERTIFICATE.fullmatch(number):
-        out.problem("certificate_number", ErrorCode.INVALID, "原执法证号只能包含数字、字母和“-”，长度4至50位")
-        return None
-    return number
+        return None, _problem("certificate_number", ErrorCode.INVALID, "原执法证号只能包含数字、字母和“-”，长度4至50位")
+    return number, None
 
 
-def _work_start(out: Cleaned, value: Any, birth: date | None) -> date | None:
+def _work_start(value: Any, birth: date | None) -> tuple[date | None, FieldProblem | None]:
     if value is None or value == "":
-        return None
+        return None, None
     if isinstance(value, date):
         started = value
     else:
         try:
             started = date.fromisoformat(str(value))
         except ValueError:
-            out.problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间格式不正确，请填写如2010-07-01的日期")
-            return None
+            return None, _problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间格式不正确，请填写如2010-07-01的日期")
     if started > date.today():
-        out.problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间不能晚于今天")
-        return None
+        return None, _problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间不能晚于今天")
     if birth is not None and started.year - birth.year < 14:
-        out.problem("work_start_date", ErrorCode.INVALID_DATE, f"参加工作时间{started:%Y-%m-%d}与出生日期{birth:%Y-%m-%d}不符，请核对")
-        return None
-    return started
+        return None, _problem("work_start_date", ErrorCode.INVALID_DATE,
+                              f"参加工作时间{started:%Y-%m-%d}与出生日期{birth:%Y-%m-%d}不符，请核对")
+    return started, None
+
+
+# Rules of one field alone, given its squeezed text (major, position and remarks have none).
+FIELD_RULES = {
+    "name": _name,
+    "id_number": _id_number,
+    "gender": lambda key, text: _choice(key, text, Gender, GENDER_LABELS),
+    "ethnicity": lambda key, text: _listed(key, text, ETHNICITIES),
+    "political_status": lambda key, text: _listed(key, text, POLITICAL_STATUSES),
+    "education": lambda key, text: _listed(key, text, EDUCATIONS),
+    "enforcement_field": lambda key, text: _listed(key, text, ENFORCEMENT_FIELDS),
+    "phone": _mobile,
+    "exam_type": lambda key, text: _choice(key, text, ExamType, EXAM_TYPE_LABELS),
+    "personnel_nature": lambda key, text: _choice(key, text, PersonnelNature, PERSONNEL_NATURE_LABELS),
+}
+# The fields cleaned one by one, in form order (the certificate, which depends on the exam type, and
+# the rest follow).
+FORM_ORDER = ("name", "id_number", "gender", "ethnicity", "political_status", "education", "enforcement_field",
+              "major", "position", "remarks", "phone", "exam_type")
+# Fields whose few distinct values make their (pure, date-independent) rules worth caching.
+CACHED = frozenset({"gender", "ethnicity", "political_status", "education", "enforcement_field", "major", "position",
+                    "remarks", "exam_type", "personnel_nature"})
 
 
 __all__ = ["Cleaned", "ValidationError", "birth_date_of", "clean_registration", "gender_of", "id_number_problem"]
