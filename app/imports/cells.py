@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from app.errors import ErrorCode, FieldProblem
@@ -69,14 +70,20 @@ def work_date(value: Any) -> tuple[Any, FieldProblem | None]:
         if 20_000 < value < 80_000:  # an Excel serial date in a cell formatted as a number
             return EXCEL_EPOCH + timedelta(days=int(value)), None
         value = text(value)
-    raw = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+    return _text_date(str(value)), None
+
+
+@lru_cache(maxsize=4096)
+def _text_date(value: str) -> Any:
+    """A date typed as text (a file has few distinct ones), or the text itself when it is not a date."""
+    raw = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
     for pattern in DATE_PATTERNS:
         if match := pattern.match(raw):
-            return _date(*match.groups()), None
+            return _date(*match.groups())
     for pattern in MONTH_PATTERNS:
         if match := pattern.match(raw):
-            return _date(*match.groups(), "1"), None
-    return raw, None  # the shared rule reports it with the expected format
+            return _date(*match.groups(), "1")
+    return raw  # the shared rule reports it with the expected format
 
 
 def _date(year: str, month: str, day: str) -> Any:

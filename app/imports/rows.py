@@ -13,6 +13,8 @@ from app.registrations.fields import BY_API, FIELDS
 from app.registrations.rules import clean_registration
 
 COLUMN_OF_KEY = {f.key: i for i, f in enumerate(FIELDS, start=1)}  # cells[0] is 序号
+ID_COLUMN, DATE_COLUMN = COLUMN_OF_KEY["id_number"], COLUMN_OF_KEY["work_start_date"]
+TEXT_COLUMNS = tuple((key, column) for key, column in COLUMN_OF_KEY.items() if column not in (ID_COLUMN, DATE_COLUMN))
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class RowError:
 class CheckedRows:
     valid: dict[int, dict[str, Any]] = field(default_factory=dict)  # Excel row -> cleaned values
     errors: list[RowError] = field(default_factory=list)
+    first_seen: dict[str, int] = field(default_factory=dict)  # ID number -> the first row that has it
 
     def fail(self, row: int, problem: FieldProblem) -> None:
         spec = BY_API.get(problem.field or "")
@@ -41,30 +44,34 @@ class CheckedRows:
         return {e.row for e in self.errors}
 
 
-def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str) -> CheckedRows:
-    """Every row on its own, then duplicates inside the file."""
-    checked = CheckedRows()
+def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str, into: CheckedRows | None = None) -> CheckedRows:
+    """Every row on its own, then duplicates inside the file.
+
+    `into` carries on from earlier rows of the same file (a file is checked a batch at a time).
+    """
+    checked = into if into is not None else CheckedRows()
     wanted_unit = _comparable(unit_name)
-    first_seen: dict[str, int] = {}
+    first_seen = checked.first_seen
     for number, row in rows:
-        raw: dict[str, Any] = {f.key: cells.text(row[COLUMN_OF_KEY[f.key]]) for f in FIELDS}
-        id_number, id_problem = cells.id_number(row[COLUMN_OF_KEY["id_number"]])
-        raw["id_number"] = id_number
-        raw["work_start_date"], _ = cells.work_date(row[COLUMN_OF_KEY["work_start_date"]])
+        raw: dict[str, Any] = {key: (value or None) if type(value := row[column]) is str else cells.text(value)
+                               for key, column in TEXT_COLUMNS}
+        raw["id_number"], id_problem = cells.id_number(row[ID_COLUMN])
+        raw["work_start_date"], _ = cells.work_date(row[DATE_COLUMN])
         cleaned = clean_registration(raw)
-        problems = list(cleaned.problems)
+        problems = cleaned.problems
         if id_problem:
             problems = [p for p in problems if p.field != "idNumber"] + [id_problem]
-        problems = [_with_hint(p, raw["id_number"]) for p in problems]
-        if raw["unit_name"] is None:
+        unit = raw["unit_name"]
+        if unit is None:
             problems.append(FieldProblem(ErrorCode.REQUIRED, f"工作单位为必填项，请填写本单位全称“{unit_name}”", "unit"))
-        elif _comparable(raw["unit_name"]) != wanted_unit:
+        elif unit != unit_name and _comparable(unit) != wanted_unit:
             problems.append(FieldProblem(
-                ErrorCode.INVALID, f"工作单位须为本单位全称“{unit_name}”，表中为“{raw['unit_name']}”；"
+                ErrorCode.INVALID, f"工作单位须为本单位全称“{unit_name}”，表中为“{unit}”；"
                 "其他单位的人员请由其单位管理员报名", "unit"))
-        for problem in problems:
-            checked.fail(number, problem)
-        if not problems:
+        if problems:
+            for problem in problems:
+                checked.fail(number, _with_hint(problem, raw["id_number"]))
+        else:
             checked.valid[number] = cleaned.values
         key = cleaned.values.get("id_number")
         if key:
