@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
@@ -115,6 +116,19 @@ class StatisticsResult:
     total: StatisticsFigures = strawberry.field(description="合计 Totals")
 
 
+REVIEW_TIME_FIELDS = {"finishedReviews", "reviewHoursMedian", "reviewHoursP90"}
+
+
+def _asks_review_times(info: Info) -> bool:
+    """The review times take a second, heavier query: it runs only when the request selects them."""
+    def names(selections: list) -> Iterator[str | None]:
+        for selection in selections:
+            yield getattr(selection, "name", None)
+            yield from names(getattr(selection, "selections", None) or [])
+
+    return any(name in REVIEW_TIME_FIELDS for name in names(info.selected_fields))
+
+
 def _dimensions(group_by: list[service.Dimension]) -> list[service.Dimension]:
     return [service.Dimension(d) for d in group_by]
 
@@ -128,7 +142,7 @@ class StatisticsQueries:
         user = require_user(info)
         result = service.statistics(
             info.context.session, user=user, session_id=parse_id(session_id, what="考试批次", field="sessionId"),
-            group_by=_dimensions(group_by), filter=_filter(filter),
+            group_by=_dimensions(group_by), filter=_filter(filter), with_review_times=_asks_review_times(info),
         )
         return StatisticsResult(
             group_by=list(result.group_by),

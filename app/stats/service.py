@@ -22,7 +22,7 @@ from app.documents.models import CheckStatus, Photo
 from app.exams.service import get_exam_session
 from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.service import RegistrationFilter, listed_conditions, overdue
-from app.stats.review_times import hours, review_times
+from app.stats.review_times import GroupedReviewTimes, ReviewTimes, hours, review_times
 from app.stats.sql import china_day
 from app.units.models import Unit, UnitLevel
 
@@ -105,8 +105,9 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def statistics(
     session: Session, *, user: User, session_id: int, group_by: list[Dimension] | tuple[Dimension, ...],
-    filter: RegistrationFilter | None = None,
+    filter: RegistrationFilter | None = None, with_review_times: bool = True,
 ) -> Statistics:
+    """The figures per group; the review times (a second, heavier query) only `with_review_times`."""
     get_exam_session(session, session_id)
     dimensions = tuple(dict.fromkeys(group_by))  # in the order asked, once each
     city = aliased(Division, name="city_division")
@@ -154,7 +155,8 @@ def statistics(
     )
     if key_columns:
         query = query.group_by(*labels)
-    times = review_times(session, keys=key_columns, source=source, conditions=conditions)
+    times = (review_times(session, keys=key_columns, source=source, conditions=conditions) if with_review_times
+             else GroupedReviewTimes(by_key={}, total=ReviewTimes()))
 
     result = Statistics(group_by=dimensions)
     for row in session.execute(query).mappings():

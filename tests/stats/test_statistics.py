@@ -241,3 +241,27 @@ def test_counted_by_group_bys_in_the_database(backend, world):
     assert "FROM registration" in grouped[1] and ReviewAction.__tablename__ not in grouped[1]
     assert ReviewAction.__tablename__ in grouped[0] and "working_day" in grouped[0]
     assert result.total.count == sum(r.figures.count for r in result.rows) > 0
+
+
+def test_review_times_are_queried_only_when_asked_for(backend, world):
+    units, exam = world
+    api = Api(backend.client)
+    token = _token(backend, units, "region")
+    counts_only = "query($s: ID!) { statistics(sessionId: $s, groupBy: [CITY]) { total { count overdue } } }"
+    with_times = """query($s: ID!) { statistics(sessionId: $s, groupBy: [CITY]) {
+      rows { ...times } total { count } } }
+      fragment times on StatisticsRow { figures { reviewHoursMedian } }"""
+    grouped: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        if "GROUP BY" in statement:
+            grouped.append(statement)
+
+    sa.event.listen(backend.database.engine, "before_cursor_execute", seen)
+    try:
+        assert api.data(counts_only, {"s": exam.id}, token=token)["statistics"]["total"]["count"] > 0
+        assert len(grouped) == 1
+        api.data(with_times, {"s": exam.id}, token=token)
+        assert len(grouped) == 3 and ReviewAction.__tablename__ in grouped[1]
+    finally:
+        sa.event.remove(backend.database.engine, "before_cursor_execute", seen)
