@@ -1,12 +1,12 @@
 """Hand many outbox rows to the provider in few calls (SendBatchSms), each row still at most once.
 
-A `send_sms_batch` message names up to 100 rows. The worker reads those still
-PENDING and due, splits them into provider batches (one template, distinct
-numbers, at most `provider.max_batch`), and for each batch claims its rows
-(PENDING and due -> SENDING) in one committed UPDATE that stamps them with a
-fresh batch key, right before the one provider call; the key travels as the
-call's OutId. On PostgreSQL the claim skips rows another worker has locked, so
-a second copy of the message neither waits nor sends them again. Then:
+A `send_sms_batch` message names up to 100 rows. The worker claims those still
+PENDING and due (-> SENDING) in one committed transaction, split into provider
+batches (one template, distinct numbers, at most `provider.max_batch`; nearly
+always one), each stamped with a fresh batch key that travels as its call's
+OutId. On PostgreSQL the claim skips rows another worker has locked, so a second
+copy of the message neither waits nor sends them again. Then, for each batch,
+one provider call:
 
 * accepted: every row SENT with the batch's BizId;
 * refused for good (one bad number refuses the whole request): the rows go back
@@ -37,7 +37,15 @@ from app.sms import rules
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.providers import PermanentSmsError, SmsOutcomeUnknown, SmsProvider, TransientSmsError
 from app.sms.rules import OutboxPolicy
-from app.sms.sending import RetryLater, SendResult, claimable, deliver, outgoing, send_outbox_message
+from app.sms.sending import (
+    RetryLater,
+    SendResult,
+    claimable,
+    deliver,
+    outgoing,
+    send_outbox_message,
+    still_claimed,
+)
 
 log = logging.getLogger("examreg.sms")
 
@@ -73,15 +81,16 @@ def send_outbox_batch(
     """Send the named rows in as few provider calls as their templates and numbers allow."""
     policy = policy or OutboxPolicy.from_settings(database.settings)
     report = BatchReport()
-    pending = _pending(database, message_ids)
-    report.skipped = len(set(message_ids)) - len(pending)
-    for batch in provider_batches(pending, size=provider.max_batch):
-        claimed = claim_batch(database, [m.id for m in batch], provider_name=provider.name)
-        report.skipped += len(batch) - len(claimed)
-        if len(claimed) == 1:
-            _deliver_one(database, claimed[0], provider, policy, report)
-        elif claimed:
-            _send_batch(database, claimed, provider, policy, report)
+    batches = claim_batches(database, message_ids, provider_name=provider.name, size=provider.max_batch)
+    report.skipped = len(set(message_ids)) - sum(map(len, batches))
+    for n, batch in enumerate(batches):
+        if n:
+            # Renew the lease of a batch that waited for the calls before it, so the sweeper leaves it alone.
+            batch = _renew(database, batch)
+        if len(batch) == 1:
+            _deliver_one(database, batch[0], provider, policy, report)
+        elif batch:
+            _send_batch(database, batch, provider, policy, report)
     return report
 
 
@@ -101,36 +110,49 @@ def provider_batches(messages: Iterable[Pending], *, size: int) -> list[list[Pen
     return batches
 
 
-def claim_batch(database: Database, message_ids: Sequence[int], *, provider_name: str) -> list[SmsMessage]:
-    """PENDING and due -> SENDING under one fresh batch key (none for a single row: its id is its OutId),
-    committed before the provider hears of it."""
+def claim_batches(
+    database: Database, message_ids: Sequence[int], *, provider_name: str, size: int,
+) -> list[list[SmsMessage]]:
+    """The named rows still PENDING and due -> SENDING, in provider batches, each under a fresh batch key
+    (none for a batch of one: its id is its OutId), committed in one transaction before any provider call.
+
+    On PostgreSQL rows another worker is claiming are skipped (SKIP LOCKED); SQLite's write lock
+    (BEGIN IMMEDIATE) keeps the read and the update together."""
     at = now()
-    conditions = [SmsMessage.id.in_(message_ids), *claimable(at)]
     with database.transaction() as session:
+        query = (select(SmsMessage.id, SmsMessage.phone, SmsMessage.template)
+                 .where(SmsMessage.id.in_(message_ids), *claimable(at)).order_by(SmsMessage.id))
         if database.dialect == "postgresql":
-            free = session.scalars(
-                select(SmsMessage.id).where(*conditions).order_by(SmsMessage.id).with_for_update(skip_locked=True)
-            ).all()
-            if not free:
-                return []
-            conditions = [SmsMessage.id.in_(free), *claimable(at)]
-        claimed = session.scalars(
-            sa.update(SmsMessage).where(*conditions)
+            query = query.with_for_update(skip_locked=True)
+        batches = provider_batches([Pending(*row) for row in session.execute(query)], size=size)
+        if not batches:
+            return []
+        keys: dict[int, str | None] = {}
+        for batch in batches:
+            key = uuid.uuid4().hex if len(batch) > 1 else None
+            keys.update((m.id, key) for m in batch)
+        key = sa.case(keys, value=SmsMessage.id) if len(batches) > 1 else keys[batches[0][0].id]
+        claimed = {m.id: m for m in session.scalars(
+            sa.update(SmsMessage).where(SmsMessage.id.in_(keys), *claimable(at))
             .values(status=SmsStatus.SENDING, claimed_at=at, attempts=SmsMessage.attempts + 1,
-                    provider=provider_name, batch_key=uuid.uuid4().hex if len(message_ids) > 1 else None)
+                    provider=provider_name, batch_key=key)
+            .returning(SmsMessage)
+            .execution_options(synchronize_session=False)
+        )}
+    return [rows for batch in batches if (rows := [claimed[m.id] for m in batch if m.id in claimed])]
+
+
+def _renew(database: Database, messages: list[SmsMessage]) -> list[SmsMessage]:
+    """A fresh claim time for the rows still in this claim; those the sweeper took meanwhile drop out."""
+    with database.transaction() as session:
+        renewed = session.scalars(
+            sa.update(SmsMessage)
+            .where(sa.or_(*(sa.and_(*still_claimed(m)) for m in messages)))
+            .values(claimed_at=now())
             .returning(SmsMessage)
             .execution_options(synchronize_session=False)
         ).all()
-    return sorted(claimed, key=lambda m: m.id)
-
-
-def _pending(database: Database, message_ids: Sequence[int]) -> list[Pending]:
-    """What grouping needs of the claimable rows; the claim reads the rest."""
-    with database.session() as session:
-        return [Pending(*row) for row in session.execute(
-            select(SmsMessage.id, SmsMessage.phone, SmsMessage.template)
-            .where(SmsMessage.id.in_(message_ids), *claimable(now()))
-        )]
+    return sorted(renewed, key=lambda m: m.id)
 
 
 def _deliver_one(

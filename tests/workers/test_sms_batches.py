@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.accounts.models import Role
 from app.registrations.models import RegistrationStatus
 from app.reviews.service import open_training
-from app.sms.batches import Pending, claim_batch, provider_batches, send_outbox_batch
+from app.sms.batches import Pending, claim_batches, provider_batches, send_outbox_batch
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.providers import AliyunSmsProvider
 from app.sms.rules import OutboxPolicy
@@ -122,6 +122,19 @@ def test_a_throttled_batch_is_tried_again_whole(backend, sms_workers, fake_aliyu
     assert sorted(fake_aliyun.accepted_phones()) == sorted(m.phone for m in rows.values())
 
 
+def test_one_message_with_two_texts_to_one_number_sends_them_in_separate_calls(backend, sms_workers, fake_aliyun):
+    stack = sms_workers()
+    ids = _queue_batches(stack, ["13700000001", "13700000001", "13700000002"])
+
+    rows = wait_until_settled(stack.database, ids)
+
+    assert {m.status for m in rows.values()} == {SmsStatus.SENT} and {m.attempts for m in rows.values()} == {1}
+    assert [(a.action, len(a.phones)) for a in fake_aliyun.send_attempts()] == [("SendBatchSms", 2), ("SendSms", 0)]
+    first, second, third = (rows[i] for i in ids)
+    assert first.batch_key == third.batch_key and first.batch_key and second.batch_key is None
+    assert sorted(fake_aliyun.accepted_phones()) == ["13700000001", "13700000001", "13700000002"]
+
+
 def test_rows_of_one_failed_batch_retry_or_give_up_by_their_own_attempts(backend, fake_aliyun):
     policy = OutboxPolicy(max_attempts=3, retry_first=timedelta(milliseconds=50))
     spent = make_sms(backend.database, phone="13600000001", attempts=2)
@@ -165,8 +178,8 @@ def test_the_sweeper_settles_batches_a_dead_worker_left_in_flight(backend, fake_
     delivered = [make_sms(backend.database, phone=f"1320000{n:04d}").id for n in range(3)]
     lost = [make_sms(backend.database, phone=f"1310000{n:04d}").id for n in range(3)]
     # Two batches claimed; the provider got the first one's call; the worker died before recording either.
-    first = claim_batch(backend.database, delivered, provider_name="aliyun")
-    second = claim_batch(backend.database, lost, provider_name="aliyun")
+    [first] = claim_batches(backend.database, delivered, provider_name="aliyun", size=100)
+    [second] = claim_batches(backend.database, lost, provider_name="aliyun", size=100)
     provider.send_batch([outgoing(m) for m in first])
     # a number of the second batch got another SMS, under another OutId: that one does not count
     provider.send(outgoing(make_sms(backend.database, phone="13100000000", status=SmsStatus.SENT)))
