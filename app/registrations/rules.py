@@ -98,6 +98,14 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
     out = Cleaned()
     values, found = out.values, out.problems
     get = raw.get
+    today = date.today()
+    values["name"], problem = _clean_field("name", get("name"))
+    if problem is not None:
+        found.append(problem)
+    text, problem = _field_text("id_number", get("id_number"))
+    values["id_number"], problem = (None, problem) if text is None else _id_number(text, today)
+    if problem is not None:
+        found.append(problem)
     for key in FORM_ORDER:
         value = get(key)
         if key in CACHED and type(value) is str:
@@ -120,7 +128,7 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
         found.append(problem)
     id_number, gender = values["id_number"], values["gender"]
     birth = birth_date_of(id_number) if id_number else None
-    values["work_start_date"], problem = _work_start(get("work_start_date"), birth)
+    values["work_start_date"], problem = _work_start(get("work_start_date"), birth, today)
     if problem is not None:
         found.append(problem)
     if id_number and gender and gender_of(id_number) != gender:
@@ -184,7 +192,7 @@ def birth_date_of(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 
 
-def id_number_problem(value: Any) -> str | None:
+def id_number_problem(value: Any, today: date | None = None) -> str | None:
     """Why `value` is not a valid 18-digit ID number (GB 11643), or None when it is."""
     number = normalise_id_number(value)
     if number is None:
@@ -201,7 +209,8 @@ def id_number_problem(value: Any) -> str | None:
         return f"身份证号码中的出生日期“{number[6:14]}”不是有效日期，请核对第7至14位"
     if not _known_region(number[:6]):
         return f"身份证号码前6位地区码“{number[:6]}”不是有效的行政区划代码，请核对"
-    today = date.today()
+    if today is None:
+        today = date.today()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < 16 or age > 80:
         return f"身份证号码中的出生日期为{born:%Y年%m月%d日}，年龄{age}岁不在合理范围，请核对"
@@ -218,13 +227,13 @@ def _known_region(code: str) -> bool:
 # The rules of one field alone take its squeezed text and give its value, or None and the problem.
 
 
-def _id_number(key: str, text: str) -> tuple[str | None, FieldProblem | None]:
+def _id_number(text: str, today: date) -> tuple[str | None, FieldProblem | None]:
     number = normalise_id_number(text)
     if number is None:
         return None, None  # reported as REQUIRED
-    problem = id_number_problem(number)
+    problem = id_number_problem(number, today)
     if problem:
-        return None, _problem(key, ErrorCode.INVALID_ID_NUMBER, problem)
+        return None, _problem("id_number", ErrorCode.INVALID_ID_NUMBER, problem)
     return number, None
 
 
@@ -276,7 +285,7 @@ def _certificate(text: str | None, exam_type: ExamType | None) -> tuple[str | No
     return number, None
 
 
-def _work_start(value: Any, birth: date | None) -> tuple[date | None, FieldProblem | None]:
+def _work_start(value: Any, birth: date | None, today: date) -> tuple[date | None, FieldProblem | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, date):
@@ -286,7 +295,7 @@ def _work_start(value: Any, birth: date | None) -> tuple[date | None, FieldProbl
             started = date.fromisoformat(str(value))
         except ValueError:
             return None, _problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间格式不正确，请填写如2010-07-01的日期")
-    if started > date.today():
+    if started > today:
         return None, _problem("work_start_date", ErrorCode.INVALID_DATE, "参加工作时间不能晚于今天")
     if birth is not None and started.year - birth.year < 14:
         return None, _problem("work_start_date", ErrorCode.INVALID_DATE,
@@ -297,7 +306,6 @@ def _work_start(value: Any, birth: date | None) -> tuple[date | None, FieldProbl
 # Rules of one field alone, given its squeezed text (major, position and remarks have none).
 FIELD_RULES = {
     "name": _name,
-    "id_number": _id_number,
     "gender": lambda key, text: _choice(key, text, Gender, GENDER_LABELS),
     "ethnicity": lambda key, text: _listed(key, text, ETHNICITIES),
     "political_status": lambda key, text: _listed(key, text, POLITICAL_STATUSES),
@@ -307,9 +315,9 @@ FIELD_RULES = {
     "exam_type": lambda key, text: _choice(key, text, ExamType, EXAM_TYPE_LABELS),
     "personnel_nature": lambda key, text: _choice(key, text, PersonnelNature, PERSONNEL_NATURE_LABELS),
 }
-# The fields cleaned one by one, in form order (the certificate, which depends on the exam type, and
-# the rest follow).
-FORM_ORDER = ("name", "id_number", "gender", "ethnicity", "political_status", "education", "enforcement_field",
+# The fields cleaned one by one after the name and the ID number, in form order (then the certificate,
+# which depends on the exam type, and the rest).
+FORM_ORDER = ("gender", "ethnicity", "political_status", "education", "enforcement_field",
               "major", "position", "remarks", "phone", "exam_type")
 # Fields whose few distinct values make their (pure, date-independent) rules worth caching.
 CACHED = frozenset({"gender", "ethnicity", "political_status", "education", "enforcement_field", "major", "position",
