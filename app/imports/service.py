@@ -9,15 +9,18 @@ the job sweeper (app/jobs.py).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, select
 
 from app.accounts.models import User
@@ -44,7 +47,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CHECK_BATCH = 500
 PROGRESS_SECONDS = 0.5  # progress writes are throttled: each is a transaction of its own
 MAX_STORED_ROW_ERRORS = 2000  # the error workbook has all of them
-IN_CHUNK = 1000
+IN_CHUNK = 5000  # SQLite allows 32766 parameters
 INSERT_CHUNK = 5000
 HISTORY_COLUMNS = ["registration_id", "actor_id", "actor_role", "action", "from_status", "to_status", "comment", "at"]
 HISTORY_COMMENT = "批量导入"
@@ -104,7 +107,8 @@ def run_import(database: Database, storage: Storage, job_id: int) -> None:
     if job is None:
         return
     try:
-        _work(database, storage, job)
+        with _cycle_collection_paused():
+            _work(database, storage, job)
     except _Superseded:
         log.warning("import job %s attempt %s was taken over by a newer attempt", job.id, job.attempts)
     except AppError as error:  # a bad file or a closed window: the user's to fix, not to retry
@@ -114,6 +118,24 @@ def run_import(database: Database, storage: Storage, job_id: int) -> None:
         log.info("import job %s lost a race on a unique ID number; retrying", job.id)
         _requeue(database, job)
         raise
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a file is imported.
+
+    Every row's cells and cleaned values live until the import ends, so the
+    collector would walk them (and the whole process) again and again without
+    freeing anything: about a tenth of the import's time. Reference counting
+    still frees everything as usual; the collector resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _work(database: Database, storage: Storage, job: Job) -> None:
@@ -199,15 +221,21 @@ def _plan(session: Session, checked: CheckedRows, job: Job, on_existing: Existin
 
 
 def _existing(session: Session, session_id: int, id_numbers: Iterable[str]) -> dict[str, tuple[Registration, str]]:
-    numbers = list(id_numbers)
     found: dict[str, tuple[Registration, str]] = {}
-    for start in range(0, len(numbers), IN_CHUNK):
+    for among in _id_number_filters(session, list(id_numbers)):
         rows = session.exec(
             select(Registration, Unit.name).join(Unit, Unit.id == Registration.unit_id).where(
-                Registration.session_id == session_id, Registration.id_number.in_(numbers[start:start + IN_CHUNK])))
+                Registration.session_id == session_id, among))
         for registration, unit_name in rows:
             found[registration.id_number] = (registration, unit_name)
     return found
+
+
+def _id_number_filters(session: Session, numbers: list[str]) -> list[sa.ColumnElement[bool]]:
+    """PostgreSQL takes all the numbers as one array; SQLite a bounded IN list at a time."""
+    if numbers and session.get_bind().dialect.name == "postgresql":
+        return [Registration.id_number == sa.any_(sa.bindparam("numbers", numbers, type_=ARRAY(sa.String)))]
+    return [Registration.id_number.in_(numbers[start:start + IN_CHUNK]) for start in range(0, len(numbers), IN_CHUNK)]
 
 
 def _write(session: Session, job: Job, plan: _Plan) -> None:
