@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import io
+import pickle
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import python_calamine
-
+from app.imports import calamine_probe
 from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook
 from app.imports.template import DATA_SHEET
 from app.registrations.fields import FIELDS
@@ -18,6 +19,11 @@ MAX_ROWS = 50_000
 HEADER_SEARCH_ROWS = 10
 EMPTY_RUN_LIMIT = 10_000  # this many empty rows in a row end the data (formatted but unused rows)
 EXPECTED = ["序号"] + [f.header for f in FIELDS]
+# The cells are read in a child process (app/imports/calamine_probe.py) under these limits: the package
+# checks bound the file (20 MB, 100 MB unpacked), but not the sheet size calamine derives from cell addresses.
+READ_MEMORY_BYTES = 1 << 30
+READ_SECONDS = 60
+KEPT_COLUMNS = 256  # cells kept per row: the template's, and enough past them to name extra header columns
 
 
 @dataclass
@@ -30,17 +36,13 @@ class SheetRows:
 def read_template(data: bytes) -> SheetRows:
     """The data rows of the template's sheet, or BadWorkbook saying what is wrong."""
     sheets = [s for s in inspect_workbook(data, scan_sheets=True) if s.visible]
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise BadWorkbook(f"文件内容已损坏，无法读取。{SAVE_AS}") from exc
     ordered = sorted(sheets, key=lambda s: s.name != DATA_SHEET)
+    cells = read_cells(data, [sheet.name for sheet in ordered])
     problems: list[str] = []
     for sheet in ordered:
-        try:
-            rows = book.get_sheet_by_name(sheet.name).iter_rows()
-        except Exception:  # noqa: BLE001  a sheet calamine cannot read is not the template
-            continue
+        if cells.get(sheet.name) is None:
+            continue  # a sheet calamine cannot read is not the template
+        rows = iter(cells[sheet.name])
         found = _find_header(rows)
         if found is None:
             continue
@@ -53,6 +55,26 @@ def read_template(data: bytes) -> SheetRows:
     if problems:
         raise BadWorkbook(problems[0])
     raise BadWorkbook("找不到报名信息表的表头（第一列应为“序号”）。请下载报名信息表模板，按模板格式填写后上传，不要更改表格结构")
+
+
+def read_cells(data: bytes, sheet_names: list[str], *, memory_bytes: int = READ_MEMORY_BYTES,
+               seconds: float = READ_SECONDS) -> dict[str, list[list[Any]] | None]:
+    """Each sheet's rows as calamine reads them, from a child process with a memory and time limit."""
+    command = [sys.executable, "-m", "app.imports.calamine_probe", str(memory_bytes), str(int(seconds) + 1),
+               str(len(EXPECTED)), str(KEPT_COLUMNS), str(MAX_ROWS + HEADER_SEARCH_ROWS), str(EMPTY_RUN_LIMIT),
+               *sheet_names]
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)
+    except subprocess.TimeoutExpired as exc:  # run() has killed the child
+        raise BadWorkbook(f"文件结构异常，{seconds:g}秒内无法读取完毕，系统拒绝读取。{SAVE_AS}") from exc
+    outcome = pickle.loads(done.stdout) if done.returncode == 0 and done.stdout else None
+    if outcome is None:
+        # Killed by the memory or CPU limit, or aborted inside calamine: a hostile or broken file.
+        raise BadWorkbook("文件结构异常（例如单元格位置远超表格实际范围），读取所需的内存或时间超出限制，系统拒绝读取。"
+                          "请将数据复制到新下载的模板中再上传")
+    if outcome == calamine_probe.UNREADABLE:
+        raise BadWorkbook(f"文件内容已损坏，无法读取。{SAVE_AS}")
+    return outcome
 
 
 def header_text(value: Any) -> str:
