@@ -1,0 +1,143 @@
+"""No lost work: every job and SMS lives in the database first, and the sweepers finish what a fault left.
+
+Each scenario runs import jobs and SMS through `examreg worker` processes on a PostgreSQL cluster
+and a Redis server of its own (tests/private_servers.py: killing them touches no other test),
+injects one fault, and checks that every job ends exactly once: each file's rows written once,
+each SMS accepted by the provider once. How long recovery took is printed (`pytest -s`), never
+asserted.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.jobs import MAX_JOB_ATTEMPTS, JobStatus
+from tests.api import wait_until
+from tests.faults.support import FaultStack, Load, fault_stack, report
+from tests.private_servers import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+    why_no_private_postgres,
+)
+
+pytestmark = pytest.mark.faults
+
+UNITS, ROWS, SMS = 4, 300, 40
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PrivatePostgres]:
+    reason = why_no_private_postgres()
+    if reason:
+        pytest.skip(f"no private PostgreSQL cluster for the fault tests: {reason}")
+    with private_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[PrivateRedis]:
+    with private_redis() as server:
+        yield server
+
+
+def _mid_load(stack: FaultStack, load: Load) -> dict[str, int]:
+    """Wait until a worker is inside an import, with the rest of the load still queued behind it;
+    returns how much was done then, for the report."""
+    def busy() -> bool:
+        return any(job.status == JobStatus.RUNNING for job in stack.jobs(load.job_ids).values())
+    wait_until(busy, timeout=120, what=f"an import to be running (progress {stack.progress(load)})")
+    jobs, sms = stack.progress(load)
+    return {"jobs done at the fault": jobs, "SMS done at the fault": sms}
+
+
+def test_api_killed_between_commit_and_enqueue(postgres, redis, tmp_path: Path):
+    """The rows are committed but no message ever reaches the broker: the sweepers send them."""
+    dropped: list[str] = []
+    with fault_stack(postgres, redis, tmp_path, sender=lambda actor, _: dropped.append(actor)) as stack:
+        stack.start_worker()
+        stack.wait_for_scheduler()
+        load = stack.make_load(units=UNITS, rows=ROWS, sms=SMS)
+        fault = time.monotonic()
+        assert dropped.count("import_registrations") == UNITS and dropped.count("send_sms") == SMS
+        recovery = stack.wait_all_done(load, since=fault)
+        report("API killed between commit and enqueue", recovery, stack.assert_exactly_once(load))
+
+
+def test_worker_killed_mid_load(postgres, redis, tmp_path: Path):
+    """kill -9 a worker with imports running and provider calls in flight; a new worker finishes the rest."""
+    with fault_stack(postgres, redis, tmp_path, sms_delay=0.1) as stack:
+        load = stack.make_load(units=UNITS, rows=ROWS, sms=SMS)
+        first = stack.start_worker()
+        before = _mid_load(stack, load)
+        first.send_signal(signal.SIGKILL)
+        fault = time.monotonic()
+        assert first.wait(timeout=10) == -signal.SIGKILL
+        stack.start_worker()
+        recovery = stack.wait_all_done(load, since=fault)
+        report("worker killed with -9 mid-load", recovery, {**before, **stack.assert_exactly_once(load)})
+
+
+def test_redis_restarted_empty_mid_load(postgres, redis, tmp_path: Path):
+    """Every queued message vanishes; the running worker reconnects and the sweepers send again."""
+    with fault_stack(postgres, redis, tmp_path, sms_delay=0.1) as stack:
+        load = stack.make_load(units=UNITS, rows=ROWS, sms=SMS)
+        stack.start_worker()
+        before = _mid_load(stack, load)
+        redis.restart_empty()
+        fault = time.monotonic()
+        recovery = stack.wait_all_done(load, since=fault)
+        report("Redis restarted empty mid-load", recovery, {**before, **stack.assert_exactly_once(load)})
+
+
+def test_database_restarted_mid_load(postgres, redis, tmp_path: Path):
+    """PostgreSQL crashes (immediate shutdown) and comes back: connections are renewed, work finishes."""
+    with fault_stack(postgres, redis, tmp_path, sms_delay=0.1) as stack:
+        load = stack.make_load(units=UNITS, rows=ROWS, sms=SMS)
+        stack.start_worker()
+        before = _mid_load(stack, load)
+        fault = time.monotonic()
+        postgres.restart("immediate")
+        down = time.monotonic() - fault
+        recovery = stack.wait_all_done(load, since=fault)
+        report("database restarted mid-load", recovery,
+               {**before, **stack.assert_exactly_once(load), "database down ms": round(down * 1000)})
+
+
+def test_a_file_that_kills_its_worker_ends_failed_after_bounded_attempts(postgres, redis, tmp_path: Path):
+    """The process dies outright on one file, every time; a supervisor restarts it (as docker would).
+    The job is FAILED after MAX_JOB_ATTEMPTS, counted in the database; the other work still finishes."""
+    with fault_stack(postgres, redis, tmp_path) as stack:
+        module = "tests.faults.crashing_worker"
+        stack.start_worker(module=module)
+        stack.wait_for_scheduler()
+        poison = stack.make_load(units=1, rows=5, sms=0, prefix="CRASH-")
+        fine = stack.make_load(units=2, rows=50, sms=10)
+        started = time.monotonic()
+        crashes = 0
+
+        def settled() -> bool:
+            nonlocal crashes
+            if stack.workers[-1].poll() is not None:
+                assert stack.workers[-1].returncode == 70
+                crashes += 1
+                assert crashes <= MAX_JOB_ATTEMPTS, "the poisonous file is still being retried"
+                stack.start_worker(module=module)
+            return stack.all_done(poison) and stack.all_done(fine)
+
+        wait_until(settled, timeout=240, what="the poisonous job to be given up")
+        elapsed = time.monotonic() - started
+        job = stack.jobs(poison.job_ids)[poison.job_ids[0]]
+        assert job.status == JobStatus.FAILED
+        assert job.attempts == MAX_JOB_ATTEMPTS
+        assert crashes == MAX_JOB_ATTEMPTS
+        assert "多次意外中断" in job.error
+        figures = stack.assert_exactly_once(fine)
+        report("a file that kills its worker", elapsed,
+               {**figures, "worker deaths": crashes, "poisonous job attempts": job.attempts})
