@@ -40,6 +40,8 @@ def text(value: Any) -> str | None:
 
 def id_number(value: Any) -> tuple[str | None, FieldProblem | None]:
     """An ID number cell; numbers and scientific notation mean Excel already destroyed it."""
+    if type(value) is str and value.isascii() and "E" not in value and "e" not in value:
+        return value or None, None  # the usual cell: plain text that cannot be scientific notation
     if isinstance(value, int | float) and not isinstance(value, bool):
         return None, FieldProblem(ErrorCode.INVALID_ID_NUMBER, DESTROYED_ID, "idNumber")
     raw = text(value)
