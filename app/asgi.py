@@ -21,6 +21,8 @@ from strawberry.types.unset import UNSET
 import app.documents.links  # noqa: F401  registers the photo and PDF download builders
 import app.reviews.export  # noqa: F401  registers its download builder
 from app import dashboard, downloads
+from app.audit.addresses import client_address
+from app.audit.service import CLIENT_ADDRESS
 from app.db import Database
 from app.errors import AccessError, AppError
 from app.imports import downloads as imports_downloads
@@ -70,7 +72,8 @@ class ExamregGraphQL(GraphQL):
         return body
 
     async def get_context(self, request, response) -> Context:  # noqa: ANN001
-        client = request.client.host if request.client else None
+        client = client_address(request.client.host if request.client else None,
+                                request.headers.get("x-forwarded-for"), self.database.settings.trusted_proxies)
         return Context(
             database=self.database, token=bearer_token(request.headers), client_address=client,
             request=request, response=response,
@@ -155,6 +158,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def download(request: Request) -> Response:
         try:
             with database.session() as session:
+                session.info[CLIENT_ADDRESS] = client_address(
+                    request.client.host if request.client else None, request.headers.get("x-forwarded-for"),
+                    settings.trusted_proxies)
                 found = downloads.open_link(session, settings, request.path_params["token"])
         except (AppError, AccessError) as error:
             return PlainTextResponse(error.message, status_code=404 if isinstance(error, AppError) else 403)

@@ -103,6 +103,10 @@ def unauthenticated() -> AccessError:
     return AccessError(ErrorCode.UNAUTHENTICATED, "请先登录，或登录已过期请重新登录")
 
 
+def token_idle_expired() -> AccessError:
+    return AccessError(ErrorCode.UNAUTHENTICATED, "长时间未操作，登录已失效，为保护信息安全请重新登录")
+
+
 def forbidden(message: str = "您没有执行此操作的权限") -> AccessError:
     return AccessError(ErrorCode.FORBIDDEN, message)
 

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import AuthToken, Role, User
+from app.audit.models import AuditEvent
 from app.calendar.models import HolidayScheduleDay, WorkingDay
 from app.contacts.models import ServiceContact
 from app.divisions.models import Division, DivisionLevel
@@ -18,7 +19,7 @@ from app.units.models import Unit, UnitLevel
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attachment", "AttachmentCategory", "AuthToken", "CheckStatus", "Division", "DivisionLevel",
+    "Attachment", "AttachmentCategory", "AuditEvent", "AuthToken", "CheckStatus", "Division", "DivisionLevel",
     "ExamSession", "HolidayScheduleDay", "WorkingDay", "Job", "JobKind", "JobStatus", "PeriodicRun", "Photo", "Registration", "RegistrationStatus",
     "ReviewAction", "ReviewActionKind", "Role", "ServiceContact", "SmsMessage", "SmsStatus",
     "Unit", "UnitLevel", "UnitRequest", "UnitRequestKind", "UnitRequestStatus", "User",

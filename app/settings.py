@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     token_ttl_hours: float = 8.0
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # A token not used for this long is refused (its last use is recorded at most once a minute).
+    token_idle_minutes: float = Field(30.0, gt=0)
+    # Per client address, in the `limits` notation ("20/minute", "5/hour"); empty turns a limit off.
+    login_rate_limit: str = "20/minute"
+    unit_application_rate_limit: str = "5/hour"
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "*" for any);
+    # empty: the client address is the socket peer.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     in_process_worker_threads: int = 2
     initial_password: str = "8888"
     sql_echo: bool = False
@@ -86,6 +94,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("login_rate_limit", "unit_application_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip():
+            parse(value)  # raises ValueError for a malformed limit
+        return value.strip()
 
     @model_validator(mode="after")
     def _check_storage(self) -> Settings:

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from schema.accounts import AccountMutations, AccountQueries
+from schema.audit import AuditQueries
 from schema.calendar import CalendarMutations, CalendarQueries
 from schema.documents import DocumentMutations, DocumentQueries
 from schema.errors import CloseSession, ErrorPolicy
@@ -26,7 +27,7 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (
     AccountQueries, ReferenceQueries, UnitQueries, RegistrationQueries, JobQueries, UnitRequestQueries,
-    CalendarQueries, SmsQueries, ImportQueries, DocumentQueries, StatisticsQueries,
+    CalendarQueries, SmsQueries, ImportQueries, DocumentQueries, StatisticsQueries, AuditQueries,
 ))
 Mutation = merge_types("Mutation", (
     AccountMutations, UnitMutations, RegistrationMutations, ReviewMutations, UnitRequestMutations, JobMutations,

@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import Session
 
 from app.accounts.models import User
-from app.auth.tokens import user_for_token
+from app.audit.service import CLIENT_ADDRESS
+from app.auth.tokens import TokenCheck, check_token
 from app.db import Database, writing
 from app.settings import Settings
 from schema.loaders import Loaders
@@ -25,6 +26,8 @@ class Context:
     response: Any = None
     # Set by the graphql-transport-ws handler from connection_init's payload.
     connection_params: dict | None = None
+    # The token was refused only because it went unused too long (a distinct message).
+    token_idle: bool = False
     _session: Session | None = field(default=None, repr=False)
     _user: User | None = field(default=None, repr=False)
     _user_loaded: bool = field(default=False, repr=False)
@@ -41,6 +44,7 @@ class Context:
     def session(self) -> Session:
         if self._session is None:
             self._session = self.database.session()
+            self._session.info[CLIENT_ADDRESS] = self.client_address  # read by the audit trail
         return self._session
 
     @property
@@ -48,7 +52,10 @@ class Context:
         """The signed-in user, or None for a missing, expired, revoked or forged token."""
         if not self._user_loaded:
             token = self.token or self._token_from_connection()
-            self._user = user_for_token(self.session, token) if token else None
+            checked = TokenCheck(None)
+            if token:
+                checked = check_token(self.session, token, idle_minutes=self.settings.token_idle_minutes)
+            self._user, self.token_idle = checked.user, checked.idle
             self._user_loaded = True
         return self._user
 

@@ -18,7 +18,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from app.accounts.models import User
-from app.errors import AccessError, AppError, ErrorCode, password_change_required, unauthenticated
+from app.errors import (
+    AccessError,
+    AppError,
+    ErrorCode,
+    password_change_required,
+    token_idle_expired,
+    unauthenticated,
+)
 from schema.common import described_enum
 
 log = logging.getLogger("examreg.graphql")
@@ -90,7 +97,7 @@ def require_user(info: Info, *, allow_pending_password: bool = False) -> User:
     """The signed-in user; an account with the initial password may only change it."""
     user = info.context.user
     if user is None:
-        raise access_error(unauthenticated())
+        raise access_error(token_idle_expired() if info.context.token_idle else unauthenticated())
     if user.must_change_password and not allow_pending_password:
         raise access_error(password_change_required())
     return user

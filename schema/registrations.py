@@ -11,6 +11,7 @@ from strawberry.types import Info
 from app.errors import AppError
 from app.registrations import service
 from app.registrations.fields import DATA_KEYS
+from schema.audit import audit_full_id_view
 from schema.common import After, Connection, First, SessionId, connection_from, parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import ExamTypeEnum, GenderEnum, PersonnelNatureEnum, RegistrationType, StatusEnum
@@ -100,9 +101,15 @@ class RegistrationQueries:
     ) -> RegistrationType | None:
         user = require_user(info)
         try:
-            found = service.get_registration(info.context.session, user=user, registration_id=parse_id(id))
+            registration_id = parse_id(id)
         except AppError:
             return None
+        try:
+            found = service.get_registration(info.context.session, user=user, registration_id=registration_id)
+        except AppError as error:
+            audit_full_id_view(info, registration_id=registration_id, error_code=error.code)
+            return None
+        audit_full_id_view(info, registration_id=found.id)
         return RegistrationType.of(found, full=True)
 
 

@@ -113,7 +113,8 @@ class ReviewMutations:
         def work(session):  # noqa: ANN001, ANN202
             params = {"session_id": parse_id(session_id, what="考试批次", field="sessionId")}
             export.authorize(session, user, params["session_id"])
-            return DownloadPayload(url=downloads.link(info.context.settings.secret_key, kind=export.KIND,
-                                                      user_id=user.id, params=params))
+            return DownloadPayload(url=downloads.export_link(
+                session, info.context.settings, kind=export.KIND, user=user, params=params,
+                target=("exam_session", params["session_id"])))
 
         return perform(info, DownloadPayload, work)

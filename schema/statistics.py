@@ -165,7 +165,8 @@ class StatisticsMutations:
             dimensions, chosen = _dimensions(group_by), _filter(filter)
             export.check(session, user=user, session_id=exam_id, filter=chosen)
             params = export.params_of(session_id=exam_id, group_by=dimensions, filter=chosen)
-            return DownloadPayload(url=downloads.link(info.context.settings.secret_key, kind=export.KIND,
-                                                      user_id=user.id, params=params))
+            return DownloadPayload(url=downloads.export_link(
+                session, info.context.settings, kind=export.KIND, user=user, params=params,
+                target=("exam_session", exam_id)))
 
         return perform(info, DownloadPayload, work)

@@ -72,8 +72,9 @@ class UnitRequestMutations:
         input: Annotated[UnitRegistrationInput, strawberry.argument(description="单位注册申请 The application")],
     ) -> UnitRequestPayload:
         return perform(info, UnitRequestPayload, lambda s: UnitRequestPayload(request=UnitRequestType.of(
-            service.apply_unit_registration(s, unit_name=input.unit_name, credit_code=input.credit_code,
-                                            division_code=input.division_code, admin=input.admin.details()))))
+            service.apply_unit_registration(s, settings=info.context.settings, unit_name=input.unit_name,
+                                            credit_code=input.credit_code, division_code=input.division_code,
+                                            admin=input.admin.details()))))
 
     @strawberry.mutation(description="管理员变更或单位更名申请（原单位管理员）Ask for an admin change or rename")
     def request_admin_change(

@@ -8,6 +8,7 @@ a rolled-back transaction per test could not isolate them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -49,8 +50,9 @@ class Backend:
                     if self.database.dialect == "postgresql":
                         connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
                     else:
-                        for table in tables:
-                            connection.execute(sa.text(f"DELETE FROM {table}"))
+                        with _audit_guard_lifted(connection):
+                            for table in tables:
+                                connection.execute(sa.text(f"DELETE FROM {table}"))
                 return
             except sa.exc.OperationalError:
                 if attempt == 9:
@@ -58,10 +60,27 @@ class Backend:
                 time.sleep(0.2 * (attempt + 1))
 
 
+@contextlib.contextmanager
+def _audit_guard_lifted(connection: sa.Connection) -> Iterator[None]:
+    """SQLite's triggers refuse DELETE on audit rows (TRUNCATE on PostgreSQL fires no row trigger):
+    between tests only, drop them and put them back in the same transaction."""
+    triggers = connection.execute(sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")).all()
+    for name, _ in triggers:
+        connection.execute(sa.text(f"DROP TRIGGER {name}"))
+    yield
+    for _, sql in triggers:
+        connection.execute(sa.text(sql))
+
+
+# Tests sign in far more often than a person; the rate limits are tested with their own settings.
+NO_RATE_LIMITS = {"login_rate_limit": "", "unit_application_rate_limit": ""}
+
+
 def sqlite_settings(tmp: Path) -> Settings:
     return Settings(
         _env_file=None, database_url=f"sqlite:///{tmp / 'examreg.db'}", redis_url="",
-        storage_dir=tmp / "storage",
+        storage_dir=tmp / "storage", **NO_RATE_LIMITS,
     )
 
 
@@ -120,7 +139,7 @@ def postgres_backend(
 ) -> Iterator[Backend]:
     settings = Settings(
         _env_file=None, database_url=postgres_url, redis_url=REDIS_URL, broker_namespace=redis_namespace,
-        storage_dir=tmp_path_factory.mktemp("pg-storage"),
+        storage_dir=tmp_path_factory.mktemp("pg-storage"), **NO_RATE_LIMITS,
     )
     yield from _backend("postgres", settings)
 

@@ -66,4 +66,6 @@ class AuthToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id", index=True)
     created_at: datetime = timestamp()
     expires_at: datetime = timestamp()
+    # Touched at most once a minute; a token unused for TOKEN_IDLE_MINUTES is refused.
+    last_used_at: datetime | None = timestamp(nullable=True)
     revoked_at: datetime | None = timestamp(nullable=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
+from app.audit import service as audit
+from app.audit.models import AuditEventCode
+from app.auth import rate_limits
 from app.auth.passwords import hash_password, new_password_problems, verify_password
 from app.auth.permissions import require_operator
 from app.auth.tokens import issue_token, revoke_all_tokens, revoke_token
@@ -38,6 +41,8 @@ class LoginResult:
     token: str | None = None
     user: User | None = None
     error: AppError | None = None
+    # The existing account a failed attempt was for, if any (for the audit trail only).
+    tried: User | None = None
 
 
 def unit_admin_username(name: str, birth_date: date) -> str:
@@ -46,23 +51,34 @@ def unit_admin_username(name: str, birth_date: date) -> str:
 
 
 def login(session: Session, *, settings: Settings, username: str, password: str) -> LoginResult:
-    """Never raises for bad credentials: failure counts must be committed."""
-    username = (username or "").strip()
-    if not username or len(username) > MAX_USERNAME or len(password or "") > 1024:
-        verify_password(None, password or "")
+    """Never raises for bad credentials: failure counts and the audit row must be committed."""
+    result = _attempt(session, settings=settings, username=(username or "").strip(), password=password or "")
+    account = result.user or result.tried
+    audit.record(session, event=AuditEventCode.LOGIN, user=account,
+                 username=None if account else (username or "")[:MAX_USERNAME] or None,
+                 target_type="user", target_id=account.id if account else None,
+                 error_code=result.error.code if result.error else None)
+    return result
+
+
+def _attempt(session: Session, *, settings: Settings, username: str, password: str) -> LoginResult:
+    try:
+        rate_limits.check(settings, rate_limits.Limited.LOGIN, session.info.get(audit.CLIENT_ADDRESS))
+    except AppError as error:
+        return LoginResult(error=error)
+    if not username or len(username) > MAX_USERNAME or len(password) > 1024:
+        verify_password(None, password)
         return LoginResult(error=_bad_credentials())
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.is_active:
         verify_password(None, password)
         return LoginResult(error=_bad_credentials())
     if user.locked_until is not None and user.locked_until > now():
-        return LoginResult(error=_locked(user))
+        return LoginResult(error=_locked(user), tried=user)
     if not verify_password(user.password_hash, password):
-        _count_failure(session, user, settings)
-        return LoginResult(error=_locked(user) if user.locked_until else _bad_credentials())
-    user.failed_logins = 0
-    user.locked_until = None
-    session.add(user)
+        return LoginResult(error=_count_failure(session, user, settings), tried=user)
+    if not _clear_failures(session, user):
+        return LoginResult(error=_locked(user), tried=user)
     return LoginResult(token=issue_token(session, user, ttl_hours=settings.token_ttl_hours), user=user)
 
 
@@ -87,6 +103,7 @@ def change_password(
     user.password_changed_at = now()
     session.add(user)
     revoke_all_tokens(session, user.id, keep=token)
+    audit.record(session, event=AuditEventCode.PASSWORD_CHANGED, user=user, target_type="user", target_id=user.id)
     return user
 
 
@@ -118,6 +135,10 @@ def update_profile(
     if problems:
         raise ValidationFailed(problems)
     session.add(user)
+    changed = [name for name, value in (("mobile", mobile), ("officePhone", office_phone), ("email", email))
+               if value is not None]
+    audit.record(session, event=AuditEventCode.PROFILE_CHANGED, user=user, target_type="user", target_id=user.id,
+                 details=",".join(changed))
     return user
 
 
@@ -137,7 +158,10 @@ class NewUser:
 
 def create_user(session: Session, *, settings: Settings, user: User, new: NewUser) -> User:
     require_operator(user)
-    return create_account(session, settings=settings, new=new)
+    created = create_account(session, settings=settings, new=new)
+    audit.record(session, event=AuditEventCode.ACCOUNT_CREATED, user=user, target_type="user", target_id=created.id,
+                 details=created.role.value)
+    return created
 
 
 def create_account(session: Session, *, settings: Settings, new: NewUser) -> User:
@@ -198,12 +222,18 @@ def create_superuser(session: Session, *, username: str, password: str, settings
         existing.password_hash = hash_password(password)
         existing.must_change_password, existing.failed_logins, existing.locked_until = False, 0, None
         session.add(existing)
+        session.flush()
+        audit.record(session, event=AuditEventCode.ROLE_CHANGED, username="examreg create-superuser",
+                     target_type="user", target_id=existing.id, details=Role.SUPERADMIN.value)
         return existing
-    return create_account(
+    created = create_account(
         session,
         settings=settings,
         new=NewUser(role=Role.SUPERADMIN, name=username, username=username, password=password),
     )
+    audit.record(session, event=AuditEventCode.ACCOUNT_CREATED, username="examreg create-superuser",
+                 target_type="user", target_id=created.id, details=Role.SUPERADMIN.value)
+    return created
 
 
 def _binding(session: Session, new: NewUser) -> tuple[int | None, str | None]:
@@ -232,21 +262,43 @@ def _account_conflict(session: Session, username: str, unit_id: int | None) -> A
     return AppError(ErrorCode.DUPLICATE, "该单位已有单位管理员；更换管理员请通过“管理员变更申请”", "unitId")
 
 
-def _count_failure(session: Session, user: User, settings: Settings) -> None:
-    """Atomic increment, so concurrent wrong guesses all count toward the lock."""
-    failures = session.execute(
+def _count_failure(session: Session, user: User, settings: Settings) -> AppError:
+    """One atomic UPDATE counts the failure and locks at the limit, and only while the account is
+    not locked: concurrent wrong guesses (aliases, batches, parallel requests) each count once, the
+    one that reaches the limit locks, and those that arrive later count for nothing."""
+    moment = now()
+    reaches_limit = User.failed_logins + 1 >= settings.login_max_failures
+    counted = session.execute(
         sa.update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    ).scalar_one()
-    user.failed_logins = failures
-    if failures >= settings.login_max_failures:
-        user.locked_until = now() + timedelta(minutes=settings.login_lock_minutes)
-        user.failed_logins = 0
-        session.execute(
-            sa.update(User).where(User.id == user.id).values(locked_until=user.locked_until, failed_logins=0)
+        .where(User.id == user.id, _not_locked(moment))
+        .values(
+            failed_logins=sa.case((reaches_limit, 0), else_=User.failed_logins + 1),
+            locked_until=sa.case(
+                (reaches_limit, moment + timedelta(minutes=settings.login_lock_minutes)), else_=None),
         )
+        .returning(User.failed_logins, User.locked_until)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if counted is None:  # another attempt locked it meanwhile
+        session.refresh(user)
+        return _locked(user)
+    user.failed_logins, user.locked_until = counted
+    return _locked(user) if user.locked_until else _bad_credentials()
+
+
+def _clear_failures(session: Session, user: User) -> bool:
+    """The right password resets the count, unless a concurrent wrong one has just locked the account."""
+    cleared = session.execute(
+        sa.update(User).where(User.id == user.id, _not_locked(now()))
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    return cleared.rowcount == 1
+
+
+def _not_locked(moment: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(User.locked_until.is_(None), User.locked_until <= moment)
 
 
 def _bad_credentials() -> AppError:

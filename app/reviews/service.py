@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
+from app.audit import service as audit
+from app.audit.models import AuditEventCode
 from app.auth.permissions import require_role, require_unit_admin
 from app.auth.scope import visible_registrations
 from app.calendar.service import review_due
@@ -203,8 +205,21 @@ def _move(
         raise AppError(ErrorCode.CONFLICT, "这条报名信息刚刚已被其他人处理，请刷新后查看最新状态")
     session.add(ReviewAction(registration_id=record.id, actor_id=user.id, actor_role=user.role.value,
                              action=action, from_status=before, to_status=after, comment=comment))
+    if action in AUDITED:
+        audit.record(session, event=AUDITED[action], user=user, target_type="registration", target_id=record.id,
+                     details=f"{before.value} -> {after.value}")
     session.flush()
     session.refresh(record)
+
+
+# Review decisions and rollbacks go to the audit trail, in the transaction that makes them.
+AUDITED = {
+    ReviewActionKind.APPROVE: AuditEventCode.REGISTRATION_APPROVED,
+    ReviewActionKind.REJECT: AuditEventCode.REGISTRATION_REJECTED,
+    ReviewActionKind.REQUEST_ROLLBACK: AuditEventCode.ROLLBACK_REQUESTED,
+    ReviewActionKind.GRANT_ROLLBACK: AuditEventCode.ROLLBACK_GRANTED,
+    ReviewActionKind.DENY_ROLLBACK: AuditEventCode.ROLLBACK_DENIED,
+}
 
 
 def _comment(text: str | None, *, required: bool, what: str) -> str | None:

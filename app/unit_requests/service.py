@@ -11,6 +11,9 @@ from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
 from app.accounts.service import NewUser, create_account, unit_admin_username
+from app.audit import service as audit
+from app.audit.models import AuditEventCode
+from app.auth import rate_limits
 from app.auth.passwords import hash_password
 from app.auth.permissions import require_operator, require_unit_admin
 from app.auth.tokens import revoke_all_tokens
@@ -46,9 +49,11 @@ class AdminDetails:
 
 
 def apply_unit_registration(
-    session: Session, *, unit_name: str, credit_code: str, division_code: str, admin: AdminDetails
+    session: Session, *, settings: Settings, unit_name: str, credit_code: str, division_code: str,
+    admin: AdminDetails,
 ) -> UnitRequest:
-    """No sign-in: a new unit asks to be registered, with its administrator."""
+    """No sign-in: a new unit asks to be registered, with its administrator. Limited per address."""
+    rate_limits.check(settings, rate_limits.Limited.UNIT_APPLICATION, session.info.get(audit.CLIENT_ADDRESS))
     problems: list[FieldProblem] = []
     name = (unit_name or "").strip()
     if not name or len(name) > 100:
@@ -71,8 +76,11 @@ def apply_unit_registration(
         problems += error.problems
     if problems:
         raise ValidationFailed(problems)
-    return _file(session, UnitRequest(kind=UnitRequestKind.NEW_UNIT, unit_name=name, credit_code=code,
-                                      division_code=division.code, **_admin_fields(admin)))
+    request = _file(session, UnitRequest(kind=UnitRequestKind.NEW_UNIT, unit_name=name, credit_code=code,
+                                         division_code=division.code, **_admin_fields(admin)))
+    audit.record(session, event=AuditEventCode.UNIT_APPLICATION_FILED, username=admin.name,
+                 target_type="unit_request", target_id=request.id)
+    return request
 
 
 def request_admin_change(
@@ -96,11 +104,14 @@ def request_admin_change(
     if problems:
         raise ValidationFailed(problems)
     kind = UnitRequestKind.ADMIN_CHANGE if admin is not None else UnitRequestKind.UNIT_RENAME
-    return _file(session, UnitRequest(
+    request = _file(session, UnitRequest(
         kind=kind, unit_id=unit.id, unit_name=unit.name, new_unit_name=new_name, credit_code=unit.credit_code,
         division_code=unit.division_code, requested_by=user.id,
         **(_admin_fields(admin) if admin else {"admin_phone": user.mobile}),
     ))
+    audit.record(session, event=AuditEventCode.ADMIN_CHANGE_REQUESTED, user=user, target_type="unit_request",
+                 target_id=request.id, details=kind.value)
+    return request
 
 
 def review_unit_request(
@@ -124,6 +135,8 @@ def review_unit_request(
     if claimed.rowcount != 1:
         raise AppError(ErrorCode.INVALID_STATE, "该申请已经审核过了")
     session.refresh(request)
+    audit.record(session, event=AuditEventCode.UNIT_REQUEST_APPROVED if approve else AuditEventCode.UNIT_REQUEST_REJECTED,
+                 user=user, target_type="unit_request", target_id=request.id, details=request.kind.value)
     label = KIND_LABELS[request.kind]
     if not approve:
         _text(session, request, SmsTemplate.UNIT_REQUEST_REJECTED,
@@ -136,16 +149,16 @@ def review_unit_request(
                 name=request.unit_name, credit_code=request.credit_code, division_code=division.code,
                 level=LEVEL_OF_DIVISION[division.level], supervisor_id=supervisor_id))
             request.unit_id = unit.id
-            username, password = _new_admin(session, settings, request, unit)
+            username, password = _new_admin(session, settings, request, unit, actor=user)
             _text(session, request, SmsTemplate.UNIT_REGISTERED,
                   {"unit": unit.name, "username": username, "password": password})
         case UnitRequestKind.ADMIN_CHANGE:
             unit = session.get(Unit, request.unit_id)
-            _retire_admin(session, unit)
+            _retire_admin(session, unit, actor=user)
             if request.new_unit_name:
                 unit.name = request.new_unit_name
                 session.add(unit)
-            username, password = _new_admin(session, settings, request, unit)
+            username, password = _new_admin(session, settings, request, unit, actor=user)
             _text(session, request, SmsTemplate.ADMIN_CHANGED,
                   {"unit": unit.name, "username": username, "password": password})
         case UnitRequestKind.UNIT_RENAME:
@@ -213,17 +226,21 @@ def _file(session: Session, request: UnitRequest) -> UnitRequest:
     return request
 
 
-def _retire_admin(session: Session, unit: Unit) -> None:
+def _retire_admin(session: Session, unit: Unit, *, actor: User) -> None:
     """The old administrator loses access at once."""
     for old in session.exec(select(User).where(User.unit_id == unit.id, User.role == Role.UNIT_ADMIN,
                                                User.is_active.is_(True))):
         old.is_active = False
         session.add(old)
+        audit.record(session, event=AuditEventCode.ACCOUNT_DEACTIVATED, user=actor, target_type="user",
+                     target_id=old.id)
         revoke_all_tokens(session, old.id)
     session.flush()
 
 
-def _new_admin(session: Session, settings: Settings, request: UnitRequest, unit: Unit) -> tuple[str, str]:
+def _new_admin(
+    session: Session, settings: Settings, request: UnitRequest, unit: Unit, *, actor: User
+) -> tuple[str, str]:
     username = unit_admin_username(request.admin_name, request.admin_birth_date)
     existing = session.exec(select(User).where(User.username == username)).first()
     if existing is not None and existing.is_active and existing.unit_id != unit.id:
@@ -235,10 +252,14 @@ def _new_admin(session: Session, settings: Settings, request: UnitRequest, unit:
         existing.mobile, existing.failed_logins, existing.locked_until = request.admin_phone, 0, None
         session.add(existing)
         session.flush()
+        audit.record(session, event=AuditEventCode.ROLE_CHANGED, user=actor, target_type="user",
+                     target_id=existing.id, details=f"{Role.UNIT_ADMIN.value} unit {unit.id}")
         return username, password
-    create_account(session, settings=settings, new=NewUser(
+    created = create_account(session, settings=settings, new=NewUser(
         role=Role.UNIT_ADMIN, name=request.admin_name, unit_id=unit.id, id_number=request.admin_id_number,
         mobile=request.admin_phone, password=password, must_change_password=True))
+    audit.record(session, event=AuditEventCode.ACCOUNT_CREATED, user=actor, target_type="user",
+                 target_id=created.id, details=f"{Role.UNIT_ADMIN.value} unit {unit.id}")
     return username, password
 
 

@@ -73,7 +73,7 @@ class Servers:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
                "BROKER_NAMESPACE": settings.broker_namespace, "STORAGE_DIR": str(settings.storage_dir),
-               "SECRET_KEY": settings.secret_key}
+               "SECRET_KEY": settings.secret_key, "LOGIN_RATE_LIMIT": settings.login_rate_limit}
         with (self.logs / f"{backend.name}.log").open("w") as output:
             process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
                                        stdout=output, stderr=subprocess.STDOUT)
