@@ -1,13 +1,14 @@
 """Queue speed: opening training for N candidates until every SMS is with the provider, vs N no-op messages.
 
-    .venv/bin/python bench/queue_speed.py [--candidates 10000] [--processes 1] [--threads 2] [--prefetch N]
+    .venv/bin/python bench/queue_speed.py [--candidates 10000] [--processes 1] [--threads 4] [--prefetch N]
                                           [--no-embedded] [--no-postgres]
 
 A local provider stub (tests/fakes/aliyun_sms.py: Alibaba Cloud's SendSms and
 SendBatchSms, signatures checked, every call answered after 20 ms) stands in
 for Alibaba Cloud. On PostgreSQL + Redis (a database and a broker namespace of
-its own) the work is done by `examreg worker` processes; on the embedded
-default (SQLite) by the in-process worker threads. In the same run, with the
+its own) the work is done by `examreg worker` processes (one with four threads,
+as docker/compose.yaml runs them); on the embedded default (SQLite) by the
+in-process worker threads of `examreg serve` (two). In the same run, with the
 same workers, each measured from the moment the paused workers resume to the
 last message done, so that both figures are the workers' own time:
 
@@ -48,7 +49,7 @@ STUB_DELAY = 0.02
 OPEN_PER_CALL = 500  # openTraining takes at most 500 ids
 
 
-def figures(profile: Profile, *, candidates: int | None = None, processes: int = 1, threads: int = 2,
+def figures(profile: Profile, *, candidates: int | None = None, processes: int = 1, threads: int = 4,
             prefetch: int | None = None, embedded: bool = True, rounds: int | None = None) -> list[Figure]:
     from tests.fakes.aliyun_sms import FakeAliyunSms
 
@@ -58,7 +59,8 @@ def figures(profile: Profile, *, candidates: int | None = None, processes: int =
     with FakeAliyunSms(delay=STUB_DELAY) as stub, tempfile.TemporaryDirectory() as tmp:
         if embedded:
             settings = _settings(stub, database_url=f"sqlite:///{Path(tmp) / 'queue.db'}", storage_dir=Path(tmp))
-            with _in_process(settings, threads=threads, prefetch=prefetch) as queue:
+            # the worker threads `examreg serve` runs on the embedded default (IN_PROCESS_WORKER_THREADS)
+            with _in_process(settings, threads=settings.in_process_worker_threads, prefetch=prefetch) as queue:
                 figures += _measure("sqlite", queue, stub, count, rounds)
         if profile.postgres_url and profile.redis_url:
             with profile.postgres_database() as url, profile.redis_namespace() as namespace:
@@ -304,7 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--processes", type=int, default=1, help="examreg worker processes (PostgreSQL + Redis)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per examreg worker process, as docker/compose.yaml runs them")
     parser.add_argument("--prefetch", type=int, default=None, help="default: the worker's own (workers/broker.py)")
     parser.add_argument("--rounds", type=int, default=3, help="the best of this many runs of each")
     parser.add_argument("--no-embedded", action="store_true")
