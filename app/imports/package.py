@@ -69,6 +69,13 @@ def inspect_workbook(data: bytes, *, scan_sheets: bool = True) -> list[Sheet]:
     return sheets
 
 
+def scan_worksheets(data: bytes, sheets: list[Sheet]) -> None:
+    """The worksheets' part of `inspect_workbook`, for a file whose package it has already passed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for sheet in sheets:
+            _check_worksheet_xml(archive, sheet.part)
+
+
 def _refuse_other_formats(data: bytes) -> None:
     head = data[:8]
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):

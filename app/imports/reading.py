@@ -5,13 +5,15 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import tempfile
+import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from app.imports import calamine_probe
-from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook
+from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook, scan_worksheets
 from app.imports.template import DATA_SHEET
 from app.registrations.fields import FIELDS
 
@@ -34,10 +36,15 @@ class SheetRows:
 
 
 def read_template(data: bytes) -> SheetRows:
-    """The data rows of the template's sheet, or BadWorkbook saying what is wrong."""
-    sheets = [s for s in inspect_workbook(data, scan_sheets=True) if s.visible]
-    ordered = sorted(sheets, key=lambda s: s.name != DATA_SHEET)
-    cells = read_cells(data, [sheet.name for sheet in ordered])
+    """The data rows of the template's sheet, or BadWorkbook saying what is wrong.
+
+    The package checks (sizes, parts) come first; the worksheets' XML is scanned
+    while the child process reads the cells (it runs under its own limits), and a
+    bad scan stops the child and is the answer, as if it had come first.
+    """
+    every = inspect_workbook(data, scan_sheets=False)
+    ordered = sorted((s for s in every if s.visible), key=lambda s: s.name != DATA_SHEET)
+    cells = read_cells(data, [sheet.name for sheet in ordered], meanwhile=lambda: scan_worksheets(data, every))
     problems: list[str] = []
     for sheet in ordered:
         if cells.get(sheet.name) is None:
@@ -58,16 +65,32 @@ def read_template(data: bytes) -> SheetRows:
 
 
 def read_cells(data: bytes, sheet_names: list[str], *, memory_bytes: int = READ_MEMORY_BYTES,
-               seconds: float = READ_SECONDS) -> dict[str, list[list[Any]] | None]:
-    """Each sheet's rows as calamine reads them, from a child process with a memory and time limit."""
+               seconds: float = READ_SECONDS, meanwhile: Callable[[], None] | None = None,
+               ) -> dict[str, list[list[Any]] | None]:
+    """Each sheet's rows as calamine reads them, from a child process with a memory and time limit.
+
+    `meanwhile` runs in this process while the child works; when it raises, the child is killed.
+    The workbook reaches the child through an unlinked temporary file, so no thread has to feed a pipe.
+    """
     command = [sys.executable, "-m", "app.imports.calamine_probe", str(memory_bytes), str(int(seconds) + 1),
                str(len(EXPECTED)), str(KEPT_COLUMNS), str(MAX_ROWS + HEADER_SEARCH_ROWS), str(EMPTY_RUN_LIMIT),
                *sheet_names]
-    try:
-        done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)
-    except subprocess.TimeoutExpired as exc:  # run() has killed the child
-        raise BadWorkbook(f"文件结构异常，{seconds:g}秒内无法读取完毕，系统拒绝读取。{SAVE_AS}") from exc
-    outcome = pickle.loads(done.stdout) if done.returncode == 0 and done.stdout else None
+    deadline = time.monotonic() + seconds
+    with tempfile.TemporaryFile() as source:
+        source.write(data)
+        source.seek(0)
+        with subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                stdout, _ = child.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired as exc:
+                child.kill()
+                raise BadWorkbook(f"文件结构异常，{seconds:g}秒内无法读取完毕，系统拒绝读取。{SAVE_AS}") from exc
+            except BaseException:
+                child.kill()
+                raise
+    outcome = pickle.loads(stdout) if child.returncode == 0 and stdout else None
     if outcome is None:
         # Killed by the memory or CPU limit, or aborted inside calamine: a hostile or broken file.
         raise BadWorkbook("文件结构异常（例如单元格位置远超表格实际范围），读取所需的内存或时间超出限制，系统拒绝读取。"

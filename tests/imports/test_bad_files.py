@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,32 @@ def template_with(edit) -> bytes:
 def test_bad_files_say_what_is_wrong(data, expected):
     with pytest.raises(BadWorkbook) as refused:
         read_template(data)
+    assert expected in refused.value.message, refused.value.message
+
+
+def with_worksheet(data: bytes, edit) -> bytes:
+    """The workbook with the data sheet's XML changed by `edit`, every other part as it was."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            part = source.read(entry.filename)
+            target.writestr(entry, edit(part) if entry.filename == "xl/worksheets/sheet1.xml" else part)
+    return out.getvalue()
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+          b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>')
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda xml: LAUGHS + xml.replace(b"<sheetPr>", b"<sheetPr>&c;", 1), "不安全的XML内容"),
+    (lambda xml: xml.replace(b"</sheetData>", b"</sheetDat>", 1), "工作表内容已损坏"),
+], ids=["entity expansion", "not well-formed"])
+def test_worksheet_xml_is_refused_while_the_cells_are_read_aside(edit, expected):
+    """The worksheets' XML scan runs while the child process reads the cells; its verdict is the answer."""
+    rows = [person_row(candidate(sessionId=1), "测试单位") for _ in range(3)]
+    with pytest.raises(BadWorkbook) as refused:
+        read_template(with_worksheet(filled_template(rows), edit))
     assert expected in refused.value.message, refused.value.message
 
 
