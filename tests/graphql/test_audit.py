@@ -240,3 +240,39 @@ def test_operators_query_the_trail_by_filter_and_page_and_no_one_else_can(backen
 
     assert error_codes(api.run(AUDIT, token=reviewer_token)) == ["FORBIDDEN"]
     assert error_codes(api.run(AUDIT)) == ["UNAUTHENTICATED"]
+
+
+def test_unit_applications_and_admin_changes_are_audited(backend):
+    from tests.graphql.test_unit_requests import APPLY, CHANGE, credit_code, id_number
+    from tests.graphql.test_unit_requests import DECIDE as DECIDE_REQUEST
+
+    db = backend.database
+    api = Api(backend.client)
+    operator = make_user(db, role=Role.SUPERADMIN)
+    op_token = api.login(operator.username, PASSWORD)
+    form = {"unitName": "审计测试执法大队", "creditCode": credit_code("12450103MB0654321"), "divisionCode": "450103",
+            "admin": {"name": "黄审计", "birthDate": "1985-06-15", "idNumber": id_number("45010319850615003"),
+                      "phone": "13977112399"}}
+    filed = api.data(APPLY, {"i": form})["applyUnitRegistration"]["request"]
+    api.data(DECIDE_REQUEST, {"id": filed["id"], "a": True}, token=op_token)
+    unit = make_unit(db)
+    old_admin = make_user(db, role=Role.UNIT_ADMIN, unit=unit)
+    change = {"admin": {"name": "韦接任", "birthDate": "1990-01-02", "idNumber": id_number("45010219900102002"),
+                        "phone": "13977100001"}}
+    asked = api.data(CHANGE, {"i": change}, token=api.login(old_admin.username, PASSWORD))["requestAdminChange"]
+    decided = api.data(DECIDE_REQUEST, {"id": asked["request"]["id"], "a": True}, token=op_token)["reviewUnitRequest"]
+    assert decided["errors"] == []
+
+    trail = [(r.event, r.user_id, r.target_type, r.target_id) for r in rows(db) if r.event != "LOGIN"]
+    new_accounts = [t for t in trail if t[0] == "ACCOUNT_CREATED"]
+    assert trail == [
+        ("UNIT_APPLICATION_FILED", None, "unit_request", filed["id"]),
+        ("UNIT_REQUEST_APPROVED", operator.id, "unit_request", filed["id"]),
+        new_accounts[0],
+        ("ADMIN_CHANGE_REQUESTED", old_admin.id, "unit_request", asked["request"]["id"]),
+        ("UNIT_REQUEST_APPROVED", operator.id, "unit_request", asked["request"]["id"]),
+        ("ACCOUNT_DEACTIVATED", operator.id, "user", str(old_admin.id)),
+        new_accounts[1],
+    ]
+    assert all(t[1] == operator.id and t[2] == "user" for t in new_accounts)
+    assert rows(db, event="UNIT_APPLICATION_FILED")[0].client_address == "testclient"
