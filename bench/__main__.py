@@ -22,7 +22,6 @@ import traceback
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -87,53 +86,9 @@ def benchmark_modules() -> list[str]:
 
 def figures_of(name: str) -> Callable[[Profile], list[Figure]]:
     module = importlib.import_module(f"bench.{name}")
-    if hasattr(module, "figures"):
-        return module.figures
-    if name == "api_speed" and hasattr(module, "measure"):
-        return lambda profile: _api_figures(module, profile)
-    raise RuntimeError(f"bench/{name}.py has no figures(profile) function")
-
-
-def _api_figures(module: Any, profile: Profile) -> list[Figure]:  # noqa: ANN401
-    """bench/api_speed.py's measure() on each database it can reach (it reads DATABASE_URL itself)."""
-    sizes = dict(rows=300, seconds=2, rounds=1) if profile.quick else {}
-    places = [("sqlite", "")] + ([("postgres", profile.postgres_url)] if profile.postgres_url else [])
-    result = []
-    for backend, url in places:
-        with _environment(DATABASE_URL=url, REDIS_URL=profile.redis_url or ""):
-            f = module.measure(**sizes)
-        result += [
-            Figure("registrations(first: 100) throughput", backend, f["real_rps"], "req/s", baseline=f["raw_rps"],
-                   baseline_name="raw Starlette + SQLAlchemy Core endpoint", goal=f">= {f['goal_over_raw']:g}",
-                   met=f["real_over_raw"] >= f["goal_over_raw"]),
-            Figure("registrations(first: 100) throughput", backend, f["real_rps"], "req/s",
-                   baseline=f["graphql_core_rps"], baseline_name="bare graphql-core", goal=">= 1",
-                   met=f["real_over_graphql_core"] >= 1),
-            Figure(f"registrations p50 at {f['clients']} clients", backend, f["real_p50_ms"], "ms"),
-            Figure(f"registrations p99 at {f['clients']} clients", backend, f["real_p99_ms"], "ms"),
-            Figure("API server RSS after the run", backend, f["real_rss_mb"], "MB"),
-        ]
-    return result
-
-
-class _environment:  # noqa: N801
-    """Environment variables set for a block and restored afterwards."""
-
-    def __init__(self, **values: str) -> None:
-        self.values = values
-        self.saved: dict[str, str | None] = {}
-
-    def __enter__(self) -> None:
-        for key, value in self.values.items():
-            self.saved[key] = os.environ.get(key)
-            os.environ[key] = value
-
-    def __exit__(self, *_: object) -> None:
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    if not hasattr(module, "figures"):
+        raise RuntimeError(f"bench/{name}.py has no figures(profile) function")
+    return module.figures
 
 
 def profile_from_environment(*, quick: bool) -> Profile:
