@@ -93,6 +93,7 @@ class RegistrationQueries:
             info.context.session, user=user, session_id=parse_id(session_id, what="考试批次", field="sessionId"),
             filter=_filter(filter), first=first, after=after,
         )
+        info.context.loaders.expect_registrations(page.rows)
         return connection_from(page, lambda r: RegistrationType.of(r, full=False))
 
     @strawberry.field(description="单条报名信息（完整身份证号码和手机号码）；无权查看时返回 null One registration in full")

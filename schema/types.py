@@ -142,10 +142,10 @@ class UserType:
     unit_id: strawberry.Private[int | None]
 
     @strawberry.field(description="所属单位 Unit the account belongs to")
-    async def unit(self, info: Info) -> UnitType | None:
+    def unit(self, info: Info) -> UnitType | None:
         if self.unit_id is None:
             return None
-        unit = await info.context.loaders.unit.load(self.unit_id)
+        unit = info.context.loaders.unit.load(self.unit_id)
         return UnitType.of(unit) if unit else None
 
     @classmethod
@@ -176,10 +176,10 @@ class ReviewActionType:
     actor_id: strawberry.Private[int | None]
 
     @strawberry.field(description="操作人 Who acted")
-    async def actor(self, info: Info) -> ActorType | None:
+    def actor(self, info: Info) -> ActorType | None:
         if self.actor_id is None:
             return None
-        user = await info.context.loaders.user.load(self.actor_id)
+        user = info.context.loaders.user.load(self.actor_id)
         return ActorType(username=user.username, name=user.name, role=user.role) if user else None
 
     @classmethod
@@ -231,23 +231,23 @@ class RegistrationType:
     record: strawberry.Private[Registration]
 
     @strawberry.field(description="提交前还需处理的事项（空表示可以提交；已提交的记录为空）What still blocks submission")
-    async def blockers(self, info: Info) -> list[Blocker]:
-        found = await info.context.loaders.blockers.load(self.record)
+    def blockers(self, info: Info) -> list[Blocker]:
+        found = info.context.loaders.blockers.load(self.record)
         return [Blocker(code=b.code, field=b.field, message=b.message) for b in found]
 
     @strawberry.field(description="电子照片及其检查结果；未上传时为 null The ID photo and its check")
-    async def photo(self, info: Info) -> PhotoType | None:
-        found = await info.context.loaders.photo.load(self.registration_id)
+    def photo(self, info: Info) -> PhotoType | None:
+        found = info.context.loaders.photo.load(self.registration_id)
         return PhotoType.of(found) if found else None
 
     @strawberry.field(description="工作单位 The candidate's unit")
-    async def unit(self, info: Info) -> UnitRef:
-        unit = await info.context.loaders.unit.load(self.unit_id)
+    def unit(self, info: Info) -> UnitRef:
+        unit = info.context.loaders.unit.load(self.unit_id)
         return UnitRef(id=strawberry.ID(str(unit.id)), name=unit.name)
 
     @strawberry.field(description="办理记录 Every step so far, oldest first")
-    async def history(self, info: Info) -> list[ReviewActionType]:
-        actions = await info.context.loaders.history.load(self.registration_id)
+    def history(self, info: Info) -> list[ReviewActionType]:
+        actions = info.context.loaders.history.load(self.registration_id)
         return [ReviewActionType.of(a) for a in actions]
 
     @classmethod
