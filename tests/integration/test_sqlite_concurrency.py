@@ -155,10 +155,13 @@ def test_api_writes_during_a_10000_row_import_never_meet_a_locked_database(tmp_p
     errors = [e for w in writers for e in w.errors]
     latencies = [(at, s) for w in writers for at, s in w.latencies]
     during = [s for at, s in latencies if import_started <= at <= import_started + import_seconds]
-    locked = sum("locked" in e for e in errors)
+    # Clients see unexpected errors masked; the server's log names the cause.
+    locked = (tmp_path / "serve.log").read_text(errors="replace").count("database is locked")
     print(f"\n[sqlite] import of {ROWS} rows took {import_seconds:.1f} s; {len(during)} API writes during it "
-          f"(of {len(latencies)}); errors {len(errors)} ('database is locked' {locked}); write latency during "
-          f"the import: median {statistics.median(during) * 1000:.0f} ms, max {max(during) * 1000:.0f} ms")
+          f"(of {len(latencies)}); errors {len(errors)} ('database is locked' in the server log: {locked}); "
+          f"write latency during the import: median {statistics.median(during) * 1000:.0f} ms, "
+          f"max {max(during) * 1000:.0f} ms")
     assert job["status"] == "SUCCEEDED" and job["summary"]["created"] == ROWS, job
-    assert errors == []
+    assert errors == [], errors[:3]
+    assert locked == 0
     assert len(during) >= WRITERS  # the writers really wrote while the import ran
