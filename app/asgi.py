@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+import orjson
 import sqlalchemy as sa
 from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -70,6 +71,10 @@ class ExamregGraphQL(GraphQL):
             body.pop("data", None)
         request.state.graphql_reply = reply
         return body
+
+    def encode_json(self, data: object) -> str:
+        # orjson: a page of 100 registrations is encoded several times faster than by the json module.
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request, response) -> Context:  # noqa: ANN001
         client = client_address(request.client.host if request.client else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -65,15 +66,22 @@ def paginate(
     conditions: list[Any],
     first: int | None,
     after: str | None,
+    as_rows: bool = False,
 ) -> Page[T]:
-    """One COUNT and one SELECT, whatever the page size."""
+    """One COUNT and one SELECT, whatever the page size.
+
+    `as_rows`: plain records of the entity's columns instead of entities, with the same
+    attributes; they load several times faster (for pages that are only shown).
+    """
     limit = page_size(first)
     id_column: sa.ColumnElement[int] = entity.id  # type: ignore[attr-defined]
     total = session.exec(select(func.count()).select_from(entity).where(*conditions)).one()
-    query = select(entity).where(*conditions)
+    query = sa.select(entity.__table__) if as_rows else select(entity)  # type: ignore[attr-defined]
+    query = query.where(*conditions)
     if after:
         query = query.where(id_column < decode_cursor(kind, after))
-    rows = list(session.exec(query.order_by(id_column.desc()).limit(limit + 1)))
+    query = query.order_by(id_column.desc()).limit(limit + 1)
+    rows = _records(session.connection().execute(query)) if as_rows else list(session.exec(query))
     return Page(
         rows=rows[:limit],
         cursors=[encode_cursor(kind, r.id) for r in rows[:limit]],  # type: ignore[attr-defined]
@@ -81,3 +89,9 @@ def paginate(
         has_next_page=len(rows) > limit,
         has_previous_page=after is not None,
     )
+
+
+def _records(result: sa.Result[Any]) -> list[Any]:
+    # Attribute access on a Row goes through its key lookup each time; a namespace is a plain dict.
+    keys = list(result.keys())
+    return [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in result]

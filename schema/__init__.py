@@ -12,6 +12,8 @@ from schema.audit import AuditQueries
 from schema.calendar import CalendarMutations, CalendarQueries
 from schema.documents import DocumentMutations, DocumentQueries
 from schema.errors import CloseSession, ErrorPolicy
+from schema.execution import CachedDocuments
+from schema.execution import Schema as ExecutingSchema
 from schema.imports import ImportMutations, ImportQueries, JobSubscriptions
 from schema.jobs import JobMutations, JobQueries
 from schema.reference import ReferenceMutations, ReferenceQueries
@@ -38,14 +40,14 @@ Mutation.__strawberry_definition__.description = (
     "操作 Changes; business-rule failures come back in the payload's errors, missing rights as GraphQL errors")
 
 
-class Schema(strawberry.Schema):
+class Schema(ExecutingSchema):
     def process_errors(self, errors, execution_context=None) -> None:  # noqa: ANN001
         """Logging happens in ErrorPolicy, once, for unexpected errors only."""
 
 
 def build_schema() -> strawberry.Schema:
     return Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
-                  extensions=[ErrorPolicy, CloseSession], scalar_overrides=DESCRIBED_SCALARS)
+                  extensions=[CachedDocuments, ErrorPolicy, CloseSession], scalar_overrides=DESCRIBED_SCALARS)
 
 
 def export_sdl() -> str:

@@ -119,9 +119,10 @@ def list_registrations(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[Registration]:
+    """A page to show: read-only rows with the attributes of Registration, not entities."""
     conditions = listed_conditions(user=user, session_id=session_id, filter=filter)
     return paginate(
-        session, Registration, kind="registration", conditions=conditions, first=first, after=after
+        session, Registration, kind="registration", conditions=conditions, first=first, after=after, as_rows=True
     )
 
 
