@@ -131,11 +131,11 @@ def claim_batches(
         for batch in batches:
             key = uuid.uuid4().hex if len(batch) > 1 else None
             keys.update((m.id, key) for m in batch)
-        key = sa.case(keys, value=SmsMessage.id) if len(batches) > 1 else keys[batches[0][0].id]
+        batch_key = sa.case(keys, value=SmsMessage.id) if len(batches) > 1 else keys[batches[0][0].id]
         claimed = {m.id: m for m in session.scalars(
-            sa.update(SmsMessage).where(SmsMessage.id.in_(keys), *claimable(at))
+            sa.update(SmsMessage).where(SmsMessage.id.in_(list(keys)), *claimable(at))
             .values(status=SmsStatus.SENDING, claimed_at=at, attempts=SmsMessage.attempts + 1,
-                    provider=provider_name, batch_key=key)
+                    provider=provider_name, batch_key=batch_key)
             .returning(SmsMessage)
             .execution_options(synchronize_session=False)
         )}
