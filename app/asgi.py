@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 import app.documents.links  # noqa: F401  registers the photo and PDF download builders
@@ -24,13 +26,15 @@ import app.reviews.export  # noqa: F401  registers its download builder
 from app import dashboard, downloads
 from app.audit.addresses import client_address
 from app.audit.service import CLIENT_ADDRESS
+from app.body_limits import BodySizeLimit, upload_or_body_limit
 from app.db import Database
 from app.errors import AccessError, AppError
 from app.imports import downloads as imports_downloads
 from app.settings import Settings
-from schema import build_schema, http_media
+from schema import build_schema, http_guards, http_media
 from schema.context import Context, bearer_token
 from schema.errors import shape_errors
+from schema.limits import QueryLimits
 from workers.broker import TaskQueue
 
 log = logging.getLogger("examreg")
@@ -40,8 +44,22 @@ class ExamregGraphQL(GraphQL):
     """Strawberry's ASGI view with our per-request context."""
 
     def __init__(self, database: Database, **kwargs) -> None:  # noqa: ANN003
-        super().__init__(build_schema(), **kwargs)
+        super().__init__(build_schema(QueryLimits.from_settings(database.settings)), **kwargs)
         self.database = database
+
+    def parse_json(self, data):  # noqa: ANN001, ANN201
+        parsed = super().parse_json(data)
+        http_guards.refuse_batch(parsed)
+        return parsed
+
+    async def execute_single(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            cause = error.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type == OperationType.MUTATION:
+                raise http_guards.mutation_by_get() from error
+            raise
 
     async def parse_http_body(self, request):  # noqa: ANN001, ANN201
         # A JSON body that is a string or a number is a client error, not a crash.
@@ -53,7 +71,12 @@ class ExamregGraphQL(GraphQL):
             raise HTTPException(400, "请求体不是有效的 GraphQL 请求：应为 JSON 对象 {\"query\": ..., \"variables\": {...}}") from exc
 
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
-        response = await super().run(request, context, root_value)
+        try:
+            if request.scope["type"] == "http":
+                http_guards.require_preflight(request.method, request.headers)
+            response = await super().run(request, context, root_value)
+        except http_guards.RequestRefused as refused:
+            return refused.response()
         reply: http_media.Reply | None = getattr(request.state, "graphql_reply", None)
         if reply is not None and isinstance(response, Response):
             response.headers["content-type"] = reply.content_type
@@ -207,6 +230,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=lifespan,
     )
 
+    app.add_middleware(BodySizeLimit, limit_for=upload_or_body_limit(
+        upload_bytes=settings.http_max_upload_bytes, body_bytes=settings.http_max_body_bytes,
+        upload_paths=frozenset({"/graphql"})))
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.state.database = database
     app.state.queue = queue

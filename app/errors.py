@@ -14,6 +14,17 @@ class ErrorCode(StrEnum):
     # transport (GraphQL errors only): a malformed request, or a failure the server masks
     BAD_REQUEST = "BAD_REQUEST"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # abuse (GraphQL errors or HTTP answers, before anything runs): documents and requests the server refuses
+    QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    PAGE_SIZE_TOO_LARGE = "PAGE_SIZE_TOO_LARGE"
+    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+    BATCH_NOT_SUPPORTED = "BATCH_NOT_SUPPORTED"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PREFLIGHT_REQUIRED = "PREFLIGHT_REQUIRED"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     # business rules (sent as UserError in the payload)
     NOT_FOUND = "NOT_FOUND"
     INVALID = "INVALID"

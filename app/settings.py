@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "*" for any);
     # empty: the client address is the socket peer.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # GraphQL documents refused before anything runs (see schema/limits.py); introspection is off in production.
+    graphql_max_depth: int = Field(10, ge=1)
+    graphql_max_aliases: int = Field(10, ge=0)
+    graphql_max_tokens: int = Field(3000, ge=100)
+    graphql_max_cost: int = Field(5000, ge=1)
+    # Request bodies, counted while they arrive (app/body_limits.py): multipart uploads, and anything else.
+    http_max_upload_bytes: int = Field(1024 * 1024 * 1024 + 16 * 1024 * 1024, ge=1)
+    http_max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)
     in_process_worker_threads: int = 2
     initial_password: str = "8888"
     sql_echo: bool = False

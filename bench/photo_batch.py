@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 login(username: $u, password: $p) { token errors { message } } }""",
                                                   "variables": {"u": username, "p": PASSWORD}}).json()
             token = login["data"]["login"]["token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = {"Authorization": f"Bearer {token}", "GraphQL-Preflight": "1"}  # uploads need it (CSRF)
             idle_kb = memory_kb(server.pid, "VmRSS")
             decode_before = pillow_decode(photos)
 

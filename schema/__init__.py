@@ -16,6 +16,7 @@ from schema.execution import CachedDocuments
 from schema.execution import Schema as ExecutingSchema
 from schema.imports import ImportMutations, ImportQueries, JobSubscriptions
 from schema.jobs import JobMutations, JobQueries
+from schema.limits import QueryLimits, query_limits
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.reviews import ReviewMutations
@@ -45,9 +46,11 @@ class Schema(ExecutingSchema):
         """Logging happens in ErrorPolicy, once, for unexpected errors only."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    """`limits` (refused documents, see schema/limits.py) come first: they act before parsing and execution."""
     return Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
-                  extensions=[CachedDocuments, ErrorPolicy, CloseSession], scalar_overrides=DESCRIBED_SCALARS)
+                  extensions=[query_limits(limits or QueryLimits()), CachedDocuments, ErrorPolicy, CloseSession],
+                  scalar_overrides=DESCRIBED_SCALARS)
 
 
 def export_sdl() -> str:

@@ -115,7 +115,7 @@ def post_files(api: Api, token: str, query: str, variables: dict[str, Any],
         "/graphql",
         data={"operations": json.dumps({"query": query, "variables": variables}), "map": json.dumps(mapping)},
         files={str(i): spec for i, spec in enumerate(files.values())},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", "GraphQL-Preflight": "1"},
     )
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text, response.text

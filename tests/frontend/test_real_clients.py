@@ -31,7 +31,8 @@ PROGRESS = """subscription($id: ID!) { jobProgress(id: $id) {
 
 
 def http_client(live: LiveServer, token: str | None = None) -> Client:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # Uploads are refused without a header a cross-site form cannot send (see README, uploads).
+    headers = {"GraphQL-Preflight": "1", **({"Authorization": f"Bearer {token}"} if token else {})}
     return Client(transport=HTTPXTransport(url=live.graphql_url, headers=headers, timeout=60))
 
 

@@ -134,7 +134,10 @@ def test_pagination_filters_and_search(backend):
     assert str(made[3].id) in [e["node"]["id"] for e in by_id["edges"]]
     assert api.data(LIST, {"s": exam.id, "f": {"search": "%"}}, token=token)["registrations"]["totalCount"] == 0
     too_many = api.run(LIST, {"s": exam.id, "first": 101}, token=token)
-    assert error_codes(too_many) == ["INVALID"] and "1到100" in too_many["errors"][0]["message"]
+    # refused before the resolver runs (tests/security has the details)
+    assert error_codes(too_many) == ["PAGE_SIZE_TOO_LARGE"] and "最多 100" in too_many["errors"][0]["message"]
+    too_few = api.run(LIST, {"s": exam.id, "first": 0}, token=token)
+    assert error_codes(too_few) == ["INVALID"] and "1到100" in too_few["errors"][0]["message"]
     bad_cursor = api.run(LIST, {"s": exam.id, "after": "not-a-cursor"}, token=token)
     assert error_codes(bad_cursor) == ["INVALID"]
 

@@ -58,7 +58,7 @@ def upload(api: Api, token: str, session_id: int, data: bytes, *, policy: str | 
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
         files={"0": (name, data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", "GraphQL-Preflight": "1"},
     )
     assert response.status_code == 200, response.text
     body = response.json()
