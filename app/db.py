@@ -28,7 +28,8 @@ def make_engine(settings: Settings) -> sa.Engine:
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            url, echo=settings.sql_echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url, echo=settings.sql_echo, connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=not settings.sql_echo,  # a logged database error never shows the values (ID numbers)
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -37,7 +38,7 @@ def make_engine(settings: Settings) -> sa.Engine:
         url = url.set(drivername="postgresql+psycopg")
     # insertmanyvalues re-parses huge multi-row statements in psycopg; its own executemany pipelines them.
     return sa.create_engine(url, echo=settings.sql_echo, pool_pre_ping=True, pool_size=10,
-                            use_insertmanyvalues=False)
+                            use_insertmanyvalues=False, hide_parameters=not settings.sql_echo)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -19,6 +19,7 @@ from PIL import Image
 
 from app.documents import jpeg
 from app.documents.problems import Problem, size_text
+from app.registrations.masking import mask_id_number
 
 MIN_BYTES = 100 * 1024
 MAX_BYTES = 1024 * 1024
@@ -116,7 +117,9 @@ def check_background(luminance: float, tint: float) -> Problem | None:
 def check_file_name(file_name: str, id_number: str | None = None) -> Problem | None:
     """`身份证号码.jpg`; with `id_number`, it must be that record's number."""
     stem, dot, extension = base_name(file_name).rpartition(".")
-    wanted = f"{id_number}.jpg" if id_number else "身份证号码.jpg（如 452122197502156642.jpg）"
+    # An error message never carries a full ID number: the record's is masked (its detail view shows it).
+    wanted = (f"该人员的身份证号码.jpg（{mask_id_number(id_number)}.jpg）" if id_number
+              else "身份证号码.jpg（如 452122197502156642.jpg）")
     if not dot or extension.lower() != "jpg" or not id_number_like(stem) or (
         id_number and stem.upper() != id_number.upper()
     ):
