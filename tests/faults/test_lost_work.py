@@ -9,19 +9,28 @@ asserted.
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlmodel import select
 
-from app.jobs import MAX_JOB_ATTEMPTS, JobStatus
-from tests.api import wait_until
+from app.accounts.models import Role
+from app.jobs import MAX_JOB_ATTEMPTS, Job, JobStatus
+from tests.api import LOGIN, wait_until
+from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
 from tests.faults.support import FaultStack, Load, fault_stack, report
+from tests.imports.support import IMPORT, filled_template, person_row
 from tests.private_servers import (
     PrivatePostgres,
     PrivateRedis,
+    free_port,
     private_postgres,
     private_redis,
     why_no_private_postgres,
@@ -141,3 +150,49 @@ def test_a_file_that_kills_its_worker_ends_failed_after_bounded_attempts(postgre
         figures = stack.assert_exactly_once(fine)
         report("a file that kills its worker", elapsed,
                {**figures, "worker deaths": crashes, "poisonous job attempts": job.attempts})
+
+
+def test_a_real_api_process_dies_between_commit_and_enqueue(postgres, redis, tmp_path: Path):
+    """`examreg serve` commits an uploaded import and dies before sending its message (tests/faults/dying_api.py);
+    the client sees the connection drop, and the job is still done, once."""
+    with fault_stack(postgres, redis, tmp_path) as stack:
+        stack.start_worker()
+        stack.wait_for_scheduler()
+        exam = make_exam_session(stack.database)
+        unit = make_unit(stack.database)
+        admin = make_user(stack.database, role=Role.UNIT_ADMIN, unit=unit)
+        data = filled_template([person_row(candidate(sessionId=exam.id), unit.name) for _ in range(ROWS)])
+        port = free_port()
+        with (tmp_path / "logs" / "api.log").open("w") as log:
+            api = subprocess.Popen([sys.executable, "-m", "tests.faults.dying_api", "serve", "--port", str(port)],
+                                   env=stack.environment(), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until(lambda: _answers(f"{base}/healthz"), timeout=90, what="examreg serve to answer")
+            login = httpx.post(f"{base}/graphql", json={"query": LOGIN, "variables": {"u": admin.username,
+                                                                                    "p": PASSWORD}}, timeout=60)
+            token = login.json()["data"]["login"]["token"]
+            operations = {"query": IMPORT, "variables": {"s": str(exam.id), "f": None}}
+            with pytest.raises(httpx.TransportError):  # the process is gone before it answers
+                httpx.post(f"{base}/graphql", timeout=60,
+                           headers={"Authorization": f"Bearer {token}", "GraphQL-Preflight": "1"},
+                           data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+                           files={"0": ("报名信息表.xlsx", data, "application/octet-stream")})
+            fault = time.monotonic()
+            assert api.wait(timeout=30) == 137
+        finally:
+            if api.poll() is None:
+                api.kill()
+        with stack.database.session() as session:
+            job_ids = list(session.exec(select(Job.id).where(Job.unit_id == unit.id)))
+        assert len(job_ids) == 1  # committed before the process died
+        load = Load(job_ids=job_ids, rows_by_unit={unit.id: ROWS})
+        recovery = stack.wait_all_done(load, since=fault)
+        report("examreg serve killed between commit and enqueue", recovery, stack.assert_exactly_once(load))
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
