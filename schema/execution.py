@@ -185,12 +185,12 @@ def _method(function: Callable[..., Any], definition: Any, info_class: type[Info
 
 def _enum_names(enum: CustomGraphQLEnumType) -> Callable[[Any], str]:
     """Strawberry compares the member with each value in turn; a dict finds its name at once."""
-    names = {value.value: name for name, value in enum.values.items()}
+    names = {enum.wrapped_cls(value.value): name for name, value in enum.values.items()}
     general = enum.coerce_output_value
 
     def serialize(output_value: Any) -> str:
-        if isinstance(output_value, enum.wrapped_cls) and output_value.value in names:
-            return names[output_value.value]
+        if isinstance(output_value, enum.wrapped_cls) and (name := names.get(output_value)) is not None:
+            return name
         return general(output_value)
 
     return serialize
