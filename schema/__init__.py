@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 
 from schema.accounts import AccountMutations, AccountQueries
 from schema.audit import AuditQueries
@@ -16,7 +18,8 @@ from schema.execution import CachedDocuments
 from schema.execution import Schema as ExecutingSchema
 from schema.imports import ImportMutations, ImportQueries, JobSubscriptions
 from schema.jobs import JobMutations, JobQueries
-from schema.limits import QueryLimits, query_limits
+from schema.limits import QueryLimits, query_limits, token_refusal
+from schema.observed import OperationObserved
 from schema.reference import ReferenceMutations, ReferenceQueries
 from schema.registrations import RegistrationMutations, RegistrationQueries
 from schema.reviews import ReviewMutations
@@ -42,15 +45,28 @@ Mutation.__strawberry_definition__.description = (
 
 
 class Schema(ExecutingSchema):
+    limits = QueryLimits()
+
     def process_errors(self, errors, execution_context=None) -> None:  # noqa: ANN001
         """Logging happens in ErrorPolicy, once, for unexpected errors only."""
+
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # Before anything parses the document (choosing the thread for a query does): an oversized
+        # one would cost seconds of parsing only to be refused.
+        refused = token_refusal(query, self.limits.max_tokens)
+        if refused is not None:
+            return ExecutionResult(data=None, errors=[refused])
+        return await super().execute(query, *args, **kwargs)
 
 
 def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     """`limits` (refused documents, see schema/limits.py) come first: they act before parsing and execution."""
-    return Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
-                  extensions=[query_limits(limits or QueryLimits()), CachedDocuments, ErrorPolicy, CloseSession],
-                  scalar_overrides=DESCRIBED_SCALARS)
+    limits = limits or QueryLimits()
+    schema = Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
+                    extensions=[OperationObserved, query_limits(limits), CachedDocuments, ErrorPolicy, CloseSession],
+                    scalar_overrides=DESCRIBED_SCALARS)
+    schema.limits = limits
+    return schema
 
 
 def export_sdl() -> str:

@@ -117,6 +117,15 @@ def check_tokens(query: str, max_tokens: int) -> None:
         # A syntax error: the parser reports it in its own words.
 
 
+def token_refusal(query: str | None, max_tokens: int) -> GraphQLError | None:
+    try:
+        if query:
+            check_tokens(query, max_tokens)
+    except GraphQLError as error:
+        return error
+    return None
+
+
 # --- rules on the document alone -------------------------------------------------------------
 
 

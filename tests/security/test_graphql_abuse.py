@@ -78,10 +78,15 @@ def test_aliases_over_the_limit_are_refused_also_hidden_in_fragments(signed_in, 
     assert resolver_spy.ran == 0
 
 
-def test_oversized_documents_are_refused_before_parsing(signed_in, resolver_spy):
+def test_oversized_documents_are_refused_before_parsing(signed_in, resolver_spy, monkeypatch):
+    import graphql
+
     api, token, exam = signed_in
-    huge = "{ me { " + "username " * 3100 + "} }"
-    assert "3000" in refused(api.run(huge, token=token), "QUERY_TOO_LARGE")
+    parse, parsed = graphql.parse, []
+    monkeypatch.setattr(graphql, "parse", lambda source, *a, **k: parsed.append(source) or parse(source, *a, **k))
+    for huge in ("{ me { " + "username " * 3100 + "} }", "mutation { logout { ok " + "ok " * 3100 + "} }"):
+        assert "3000" in refused(api.run(huge, token=token), "QUERY_TOO_LARGE")
+        assert huge not in parsed, "the oversized document was parsed"
     assert resolver_spy.ran == 0
 
 
