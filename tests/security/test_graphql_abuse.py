@@ -192,3 +192,42 @@ def test_business_and_rights_errors_are_not_masked(signed_in):
     assert error_codes(body) == ["UNAUTHENTICATED"] and "请先登录" in body["errors"][0]["message"]
     body = api.run("{ smsMessages { totalCount } }", token=token)
     assert error_codes(body) == ["FORBIDDEN"]
+
+
+def test_every_kind_of_abuse_in_one_table(signed_in, resolver_spy):
+    """Prints the suite's figures: inputs tried, refused before any resolver, 5xx seen."""
+    api, token, exam = signed_in
+    auth = {"Authorization": f"Bearer {token}"}
+    aliases = " ".join(f"a{i}: me {{ username }}" for i in range(11))
+    graphql_inputs = {
+        "QUERY_TOO_LARGE": {"query": "{ me { " + "username " * 3001 + "} }"},
+        "TOO_MANY_ALIASES": {"query": f"{{ {aliases} }}"},
+        "PAGE_SIZE_TOO_LARGE": {"query": PAGE, "variables": {"s": str(exam.id), "n": 1000}},
+        "QUERY_TOO_COMPLEX": {"query": "{ " + " ".join(
+            f"r{i}: registrations(sessionId: 1, first: 100) {{ edges {{ node {{ unit {{ name }} history {{ actor "
+            f"{{ name }} }} blockers {{ code }} }} }} }}" for i in range(10)) + " }"},
+    }
+    tried = refused_count = server_errors = 0
+    for code, body in graphql_inputs.items():
+        response = api.client.post("/graphql", json=body, headers=auth)
+        tried += 1
+        server_errors += response.status_code >= 500
+        refused_count += error_codes(response.json()) == [code]
+    http_inputs = [
+        ("BATCH_NOT_SUPPORTED", lambda: api.client.post("/graphql", json=[{"query": "{ me { username } }"}],
+                                                        headers=auth)),
+        ("METHOD_NOT_ALLOWED", lambda: api.client.get("/graphql", params={"query": "mutation { logout { ok } }"},
+                                                      headers=auth)),
+        ("PREFLIGHT_REQUIRED", lambda: api.client.post("/graphql", files={"0": ("a.xlsx", b"x")},
+                                                       data={"operations": "{}", "map": "{}"}, headers=auth)),
+        ("REQUEST_TOO_LARGE", lambda: api.client.post("/graphql", content=b"{" + b" " * (3 << 20) + b"}",
+                                                      headers={**auth, "Content-Type": "application/json"})),
+    ]
+    for code, send in http_inputs:
+        response = send()
+        tried += 1
+        server_errors += response.status_code >= 500
+        refused_count += 400 <= response.status_code < 500 and error_codes(response.json()) == [code]
+    print(f"GraphQL and HTTP abuse: {tried} inputs tried, {refused_count} refused with their code "
+          f"before any resolver ran ({resolver_spy.ran} resolver runs), {server_errors} 5xx")
+    assert (refused_count, server_errors, resolver_spy.ran) == (tried, 0, 0)
