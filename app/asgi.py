@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import orjson
 import sqlalchemy as sa
 from cross_web import HTTPException
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -30,6 +29,9 @@ from app.body_limits import BodySizeLimit, upload_or_body_limit
 from app.db import Database
 from app.errors import AccessError, AppError
 from app.imports import downloads as imports_downloads
+from app.logs import RequestIds
+from app.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from app.metrics import Metrics, RecordedFigures, RequestMetrics
 from app.settings import Settings
 from schema import build_schema, http_guards, http_media
 from schema.context import Context, bearer_token
@@ -108,53 +110,14 @@ class ExamregGraphQL(GraphQL):
         )
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "examreg_http_requests", "HTTP requests", ["path", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "examreg_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry
-        )
-
-
-class RequestMetrics:
-    """Pure ASGI middleware: counts and times HTTP requests for /metrics."""
-
-    KNOWN = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
-
-    def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        path = scope["path"] if scope["path"] in self.KNOWN else "other"
-        status = {"code": 500}
-
-        async def send_with_status(message) -> None:  # noqa: ANN001
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            self.metrics.requests.labels(path, str(status["code"])).inc()
-            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
-
-
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Starlette:
     """The whole service; with the in-process broker the worker threads live in this process."""
     settings = settings or Settings()
     database = Database(settings)
-    queue = TaskQueue(database)
-    run_worker = queue.in_process if run_worker is None else run_worker
     metrics = Metrics()
+    queue = TaskQueue(database, metrics=metrics)
+    run_worker = queue.in_process if run_worker is None else run_worker
+    recorded = RecordedFigures(database, queue.depths)
     graphql = ExamregGraphQL(
         database,
         graphql_ide=None if settings.production else "graphiql",
@@ -204,7 +167,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}"})
 
     async def metrics_endpoint(_: Request) -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        # Reads the database and the broker: off the event loop.
+        return Response(await run_in_threadpool(metrics.exposition, recorded), media_type=METRICS_CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -234,6 +198,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         upload_bytes=settings.http_max_upload_bytes, body_bytes=settings.http_max_body_bytes,
         upload_paths=frozenset({"/graphql"})))
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestIds)
     app.state.database = database
     app.state.queue = queue
     app.state.settings = settings

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+from app import logs
 from app.db import Database
 from app.errors import AppError
 from app.settings import Settings
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--timeout", type=float, default=30)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(logging.INFO)
     settings = Settings()
     handler = {
         "serve": _serve, "worker": _worker, "migrate": _migrate, "create-superuser": _create_superuser,
@@ -61,11 +62,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.asgi import create_app
 
     _migrate(settings, args)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_config=None)
     return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.metrics import MULTIPROCESS_DIR, Metrics
     from workers.broker import TaskQueue
 
     if not settings.uses_redis:
@@ -73,7 +75,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     database = Database(settings)
-    queue = TaskQueue(database)
+    queue = TaskQueue(database, metrics=Metrics())
+    if not MULTIPROCESS_DIR:
+        logging.getLogger("examreg").warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: this worker's actor figures will not reach /metrics")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -8,9 +8,12 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 
 from app.db import Database
+from app.metrics import Metrics
 from workers import periodic, registry
+from workers.metrics import ActorMetrics
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def queue_prefetch(threads: int, prefetch: int | None = None) -> int:
 class TaskQueue:
     """A broker with our actors bound to one Database, plus its optional worker."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, metrics: Metrics | None = None) -> None:
         settings = database.settings
         self.database = database
         self.in_process = not settings.uses_redis
@@ -41,6 +44,8 @@ class TaskQueue:
             self.broker: dramatiq.Broker = StubBroker()
         else:
             self.broker = RedisBroker(url=settings.redis_url, namespace=settings.broker_namespace)
+        if metrics is not None:
+            self.broker.add_middleware(ActorMetrics(metrics))
         self.broker.emit_after("process_boot")
         registry.register_actors(self.broker, database)
         self.worker: dramatiq.Worker | None = None
@@ -75,6 +80,15 @@ class TaskQueue:
         if self.worker is not None:
             self.worker.stop(timeout=10_000)
             self.worker = None
+
+    def depths(self) -> dict[str, int]:
+        """Per queue, messages not yet finished: waiting, delayed (retries) or being processed."""
+        queues = sorted(q for q in self.broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
+        if isinstance(self.broker, RedisBroker):
+            return {queue: int(self.broker.do_qsize(queue)) for queue in queues}
+        stub = self.broker.queues
+        return {queue: stub[queue].qsize() + (stub[dq_name(queue)].qsize() if dq_name(queue) in stub else 0)
+                for queue in queues}
 
     def ping(self) -> None:
         """Raise if the broker cannot be reached."""
