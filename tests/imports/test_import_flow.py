@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from app.accounts.models import Role
+from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus
+from app.reviews.models import ReviewAction, ReviewActionKind
 from tests.api import Api
 from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
 from tests.imports.support import filled_template, person_row, upload, wait_for
@@ -98,3 +102,28 @@ def test_validate_only_writes_nothing_and_other_units_are_named(backend):
     assert [e["message"] for e in job["rowErrors"]] == [
         f"该身份证号码在本次考试中已由其他单位（{other_unit.name}）报名，同一人每次考试只能报名一次"]
     assert count(backend) == 1
+
+
+def test_imported_rows_are_stored_like_entered_ones_each_with_its_history(backend):
+    """Bulk writing (COPY on PostgreSQL, executemany on SQLite) stores what the ORM would, and one CREATE each."""
+    api = Api(backend.client)
+    unit, token = admin(backend)
+    exam = make_exam_session(backend.database)
+    people = [candidate(sessionId=exam.id) for _ in range(3)]
+    rows = [person_row(p, UNIT) for p in people]
+    rows[0]["参加工作时间"], rows[0]["报考类型"], rows[0]["原执法证号"] = "2010/7/1", "续职考试", "GX-2019-0001"
+    job = wait_for(api, token, upload(api, token, exam.id, filled_template(rows))["job"]["id"])
+    assert job["summary"]["created"] == 3
+
+    with backend.database.session() as session:
+        stored = session.exec(select(Registration).where(Registration.session_id == exam.id)).all()
+        history = session.exec(select(ReviewAction).where(
+            ReviewAction.registration_id.in_([r.id for r in stored]))).all()
+    first = next(r for r in stored if r.id_number == people[0]["idNumber"])
+    assert (first.gender, first.exam_type, first.personnel_nature, first.status) == (
+        Gender(people[0]["gender"]), ExamType.RENEWAL, PersonnelNature.STAFF, RegistrationStatus.DRAFT)
+    assert (first.work_start_date, first.certificate_number, first.unit_id) == (date(2010, 7, 1), "GX-2019-0001", unit.id)
+    assert first.created_at == first.updated_at and first.created_at.tzinfo is not None and first.version == 1
+    assert sorted(h.registration_id for h in history) == sorted(r.id for r in stored)
+    assert {(h.action, h.to_status, h.comment, h.at) for h in history} == {
+        (ReviewActionKind.CREATE, RegistrationStatus.DRAFT, "批量导入", first.created_at)}
