@@ -72,12 +72,18 @@ def work_date(value: Any) -> tuple[Any, FieldProblem | None]:
         if 20_000 < value < 80_000:  # an Excel serial date in a cell formatted as a number
             return EXCEL_EPOCH + timedelta(days=int(value)), None
         value = text(value)
-    return _text_date(str(value)), None
+    value = str(value)
+    return (_text_date(value) if len(value) <= 32 else _read_text_date(value)), None
 
 
 @lru_cache(maxsize=4096)
 def _text_date(value: str) -> Any:
-    """A date typed as text (a file has few distinct ones), or the text itself when it is not a date."""
+    """`_read_text_date`, cached: a file has few distinct dates (and a date is short)."""
+    return _read_text_date(value)
+
+
+def _read_text_date(value: str) -> Any:
+    """A date typed as text, or the text itself when it is not a date."""
     raw = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
     for pattern in DATE_PATTERNS:
         if match := pattern.match(raw):

@@ -108,7 +108,7 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
         found.append(problem)
     for key in FORM_ORDER:
         value = get(key)
-        if key in CACHED and type(value) is str:
+        if key in CACHED and type(value) is str and len(value) <= CACHED_CHARS:
             value, problem = _cached_field(key, value)
         else:
             value, problem = _clean_field(key, value)
@@ -123,7 +123,8 @@ def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
         found.append(problem)
     value = get("personnel_nature")
     values["personnel_nature"], problem = (
-        _cached_field("personnel_nature", value) if type(value) is str else _clean_field("personnel_nature", value))
+        _cached_field("personnel_nature", value) if type(value) is str and len(value) <= CACHED_CHARS
+        else _clean_field("personnel_nature", value))
     if problem is not None:
         found.append(problem)
     id_number, gender = values["id_number"], values["gender"]
@@ -319,9 +320,11 @@ FIELD_RULES = {
 # which depends on the exam type, and the rest).
 FORM_ORDER = ("gender", "ethnicity", "political_status", "education", "enforcement_field",
               "major", "position", "remarks", "phone", "exam_type")
-# Fields whose few distinct values make their (pure, date-independent) rules worth caching.
+# Fields whose few distinct values make their (pure, date-independent) rules worth caching; only short
+# texts are kept, so a hostile file cannot park megabytes in the cache.
 CACHED = frozenset({"gender", "ethnicity", "political_status", "education", "enforcement_field", "major", "position",
-                    "remarks", "exam_type", "personnel_nature"})
+                    "exam_type", "personnel_nature"})
+CACHED_CHARS = 100
 
 
 __all__ = ["Cleaned", "ValidationError", "birth_date_of", "clean_registration", "gender_of", "id_number_problem"]
