@@ -26,6 +26,7 @@ from schema.reviews import ReviewMutations
 from schema.scalars import DESCRIBED_SCALARS
 from schema.sms import SmsMutations, SmsQueries
 from schema.statistics import StatisticsMutations, StatisticsQueries
+from schema.text_inputs import TextInputs
 from schema.unit_requests import UnitRequestMutations, UnitRequestQueries
 from schema.units import UnitMutations, UnitQueries
 
@@ -63,7 +64,8 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     """`limits` (refused documents, see schema/limits.py) come first: they act before parsing and execution."""
     limits = limits or QueryLimits()
     schema = Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
-                    extensions=[OperationObserved, query_limits(limits), CachedDocuments, ErrorPolicy, CloseSession],
+                    extensions=[OperationObserved, query_limits(limits), TextInputs, CachedDocuments, ErrorPolicy,
+                                CloseSession],
                     scalar_overrides=DESCRIBED_SCALARS)
     schema.limits = limits
     return schema
