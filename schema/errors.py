@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from app import logs
 from app.accounts.models import User
 from app.errors import (
     AccessError,
@@ -155,7 +156,8 @@ def _shape(error: GraphQLError) -> GraphQLError:
     if isinstance(original, AppError):
         return GraphQLError(original.message, *where,
                             extensions={"code": original.code.value, "field": original.field})
-    request_id = uuid.uuid4().hex[:12]
+    # The id of the HTTP request (X-Request-ID, on its log lines); a fresh one outside a request.
+    request_id = logs.request_id.get() or uuid.uuid4().hex[:12]
     log.error("unexpected error, request id %s", request_id, exc_info=original)
     return GraphQLError(
         f"服务器内部错误，请稍后重试；如仍有问题请联系客服并提供请求编号 {request_id}", *where,

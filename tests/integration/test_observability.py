@@ -150,3 +150,20 @@ def test_each_log_line_is_json_with_the_request_id_of_the_response(tmp_path):
     assert "/downloads/110101********4516" in ours[0]["message"]
     assert any(e.get("request_id") == "proxy-chosen-id-42" for e in entries)
     assert "110101199003074516" not in stderr
+
+
+def test_a_masked_error_quotes_the_request_id_of_the_response(backend, monkeypatch):
+    from app.registrations import service
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(service, "list_registrations", explode)
+    admin = make_user(backend.database, role=Role.SUPERADMIN)
+    token = Api(backend.client).login(admin.username, PASSWORD)
+    response = backend.client.post("/graphql", json={"query": "{ registrations(sessionId: 1) { totalCount } }"},
+                                   headers={"Authorization": f"Bearer {token}"})
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert response.headers["x-request-id"] in error["message"]
