@@ -167,3 +167,34 @@ def test_a_masked_error_quotes_the_request_id_of_the_response(backend, monkeypat
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
     assert response.headers["x-request-id"] in error["message"]
+
+
+def test_worker_processes_figures_reach_metrics_through_the_shared_directory(postgres_backend, redis_namespace,
+                                                                             tmp_path):
+    """`examreg worker` serves no HTTP: its actors' figures go to PROMETHEUS_MULTIPROC_DIR, which an API
+    process's /metrics sums (read here the way app.metrics does in that mode)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    settings = postgres_backend.settings
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "BROKER_NAMESPACE": redis_namespace + "-metrics", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    workers = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--threads", "1"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for _ in range(3):
+            check = subprocess.run([sys.executable, "-m", "app.cli", "check-worker", "--timeout", "30"], env=env,
+                                   capture_output=True, text=True, timeout=90)
+            assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.communicate(timeout=30)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, str(shared))
+    figures = samples(generate_latest(registry).decode())
+    assert value(figures, "examreg_job_messages_total", actor="health_check", outcome="succeeded") == 3
+    assert value(figures, "examreg_job_seconds_count", actor="health_check") == 3
