@@ -29,11 +29,12 @@ from app.registrations.models import RegistrationStatus as S
 from app.registrations.workflow import STATUS_LABELS, next_status
 from app.reviews.chain import awaiting_review_by
 from app.reviews.models import ReviewAction, ReviewActionKind
-from app.sms.service import record_sms, send_in_batches
+from app.sms.service import record_many_sms, send_in_batches
 from app.sms.templates import SmsTemplate
 
 MAX_BATCH = 500
 MAX_COMMENT = 1000
+CONFLICT_MESSAGE = "这条报名信息刚刚已被其他人处理，请刷新后查看最新状态"
 
 
 @dataclass
@@ -107,21 +108,39 @@ def decide_rollback(
 
 
 def open_training(session: Session, *, user: User, ids: list[int]) -> list[Outcome]:
+    """Open training for approved records, all in a few statements: a deadline-day batch is thousands.
+
+    Each record still moves by the workflow's rule (next_status) and only from the status we read;
+    a record changed meanwhile is reported as a conflict and the others go ahead.
+    """
     require_role(user, Role.TRAINING_OPERATOR, Role.SUPERADMIN, message="只有培训机构可以开通网络培训")
-    names: dict[int, str] = {}
-    messages: dict[int, int] = {}
-
-    def open_one(record: Registration) -> None:
-        _move(session, record, user, ReviewActionKind.OPEN_TRAINING)
-        if record.session_id not in names:
-            names[record.session_id] = session.get(ExamSession, record.session_id).name
-        messages[record.id] = record_sms(session, phone=record.phone, template=SmsTemplate.TRAINING_OPENED,
-                                         params={"name": record.name, "session": names[record.session_id]},
-                                         subject=("registration", record.id)).id
-
-    outcomes = _each(session, user, ids, open_one)
+    records = _visible_many(session, user, ids)
+    outcomes: list[Outcome] = []
+    ready: list[Registration] = []
+    for registration_id in dict.fromkeys(ids):
+        outcome = Outcome(registration_id)
+        record = records.get(registration_id)
+        try:
+            if record is None:
+                raise NotFound("报名信息")
+            next_status(ReviewActionKind.OPEN_TRAINING, record.status)  # raises the state message
+            ready.append(record)
+        except AppError as error:
+            outcome.problems = error.problems
+        outcomes.append(outcome)
+    opened = _move_many(session, ready, user, ReviewActionKind.OPEN_TRAINING)
+    for outcome in outcomes:
+        if outcome.ok and outcome.id not in opened:
+            outcome.problems = AppError(ErrorCode.CONFLICT, CONFLICT_MESSAGE).problems
+    session_names = dict(session.exec(select(ExamSession.id, ExamSession.name).where(
+        ExamSession.id.in_({r.session_id for r in ready if r.id in opened}))).all())
+    messages = record_many_sms(session, template=SmsTemplate.TRAINING_OPENED, recipients=[
+        (r.phone, {"name": r.name, "session": session_names[r.session_id]}, ("registration", r.id))
+        for r in ready if r.id in opened])
     # Each candidate's SMS is its own outbox row; the broker gets one message per 100 of them (SendBatchSms).
-    send_in_batches(session, [messages[o.id] for o in outcomes if o.ok and o.id in messages])
+    send_in_batches(session, messages)
+    for record in ready:
+        session.expire(record)
     return outcomes
 
 
@@ -137,12 +156,7 @@ class _Blocked(AppError):
 
 def _each(session: Session, user: User, ids: list[int], act: Callable[[Registration], None]) -> list[Outcome]:
     """Apply `act` to every record on its own: one record's failure leaves the others done."""
-    if not ids:
-        raise AppError(ErrorCode.REQUIRED, "请至少选择一条报名信息", "ids")
-    if len(ids) > MAX_BATCH:
-        raise AppError(ErrorCode.INVALID, f"一次最多处理{MAX_BATCH}条，请分批操作", "ids")
-    records = {r.id: r for r in session.exec(
-        select(Registration).where(Registration.id.in_(ids), visible_registrations(user)))}
+    records = _visible_many(session, user, ids)
     outcomes = []
     for registration_id in dict.fromkeys(ids):
         outcome = Outcome(registration_id)
@@ -158,6 +172,15 @@ def _each(session: Session, user: User, ids: list[int], act: Callable[[Registrat
                 outcome.problems = error.problems
         outcomes.append(outcome)
     return outcomes
+
+
+def _visible_many(session: Session, user: User, ids: list[int]) -> dict[int, Registration]:
+    if not ids:
+        raise AppError(ErrorCode.REQUIRED, "请至少选择一条报名信息", "ids")
+    if len(ids) > MAX_BATCH:
+        raise AppError(ErrorCode.INVALID, f"一次最多处理{MAX_BATCH}条，请分批操作", "ids")
+    return {r.id: r for r in session.exec(
+        select(Registration).where(Registration.id.in_(ids), visible_registrations(user)))}
 
 
 def _visible(session: Session, user: User, registration_id: int) -> Registration:
@@ -202,7 +225,7 @@ def _move(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise AppError(ErrorCode.CONFLICT, "这条报名信息刚刚已被其他人处理，请刷新后查看最新状态")
+        raise AppError(ErrorCode.CONFLICT, CONFLICT_MESSAGE)
     session.add(ReviewAction(registration_id=record.id, actor_id=user.id, actor_role=user.role.value,
                              action=action, from_status=before, to_status=after, comment=comment))
     if action in AUDITED:
@@ -210,6 +233,36 @@ def _move(
                      details=f"{before.value} -> {after.value}")
     session.flush()
     session.refresh(record)
+
+
+def _move_many(session: Session, records: list[Registration], user: User, action: ReviewActionKind) -> set[int]:
+    """_move for many records in one UPDATE and one history insert; the ids that moved.
+
+    A record moves only from the status we read it in (and, as in _move, at the version we read);
+    the others were changed meanwhile and stay as they are. The caller expires the records it
+    has read once it no longer needs their old values.
+    """
+    moved: set[int] = set()
+    by_status: dict[S, list[Registration]] = {}
+    for record in records:
+        by_status.setdefault(record.status, []).append(record)
+    for before, group in by_status.items():
+        after = next_status(action, before)
+        done = session.execute(
+            sa.update(Registration)
+            .where(sa.tuple_(Registration.id, Registration.version).in_([(r.id, r.version) for r in group]),
+                   Registration.status == before)
+            .values(status=after, version=Registration.version + 1, updated_at=now())
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        ).scalars().all()
+        if done:
+            session.execute(sa.insert(ReviewAction), [
+                ReviewAction(registration_id=rid, actor_id=user.id, actor_role=user.role.value, action=action,
+                             from_status=before, to_status=after).model_dump(exclude={"id"})
+                for rid in done])
+        moved.update(done)
+    return moved
 
 
 # Review decisions and rollbacks go to the audit trail, in the transaction that makes them.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.auth.permissions import require_operator
@@ -50,6 +50,31 @@ def record_sms(
     session.add(message)
     session.flush()
     return message
+
+
+def record_many_sms(
+    session: Session, *, template: SmsTemplate, recipients: list[tuple[str, dict[str, str], tuple[str, int]]],
+) -> list[int]:
+    """record_sms for many (phone, params, subject) at once, in one insert; the new rows' ids.
+
+    The ids are found again by subject: each subject here is a record the caller's transaction holds
+    locked (it has just moved it), so no other transaction adds rows for these subjects meanwhile.
+    """
+    if not recipients:
+        return []
+    before = session.exec(select(sa.func.coalesce(sa.func.max(SmsMessage.id), 0))).one()
+    session.execute(sa.insert(SmsMessage), [
+        SmsMessage(phone=phone, template=template.value, params=params, status=SmsStatus.PENDING,
+                   subject_type=subject[0], subject_id=subject[1]).model_dump(exclude={"id"})
+        for phone, params, subject in recipients])
+    ids: list[int] = []
+    for subject_type in {subject[0] for _, _, subject in recipients}:
+        subject_ids = [subject[1] for _, _, subject in recipients if subject[0] == subject_type]
+        ids += session.exec(select(SmsMessage.id).where(
+            SmsMessage.id > before, SmsMessage.template == template.value,
+            SmsMessage.subject_type == subject_type, SmsMessage.subject_id.in_(subject_ids),
+        ).order_by(SmsMessage.id)).all()
+    return ids
 
 
 def send_in_batches(session: Session, message_ids: list[int]) -> None:
