@@ -148,6 +148,9 @@ def _field_text(key: str, value: Any) -> tuple[str | None, FieldProblem | None]:
     text = squeeze(value)
     if text is None:
         return None, MISSING.get(key)
+    if "\x00" in text:  # a spreadsheet's _x0000_; PostgreSQL cannot store it, and no field means one
+        return None, FieldProblem(ErrorCode.INVALID, f"{BY_KEY[key].header}含有不可见的空字符，请删除后重新填写",
+                                  BY_KEY[key].api)
     limit = MAX_LENGTHS.get(key)
     if limit is not None and len(text) > limit:
         return None, FieldProblem(ErrorCode.TOO_LONG, f"{BY_KEY[key].header}不能超过{limit}个字，当前{len(text)}个字",
@@ -177,6 +180,8 @@ def _report_order(problem: FieldProblem) -> int:
         return 100 + tuple(MAX_LENGTHS).index(key)
     if problem.code == ErrorCode.ID_NUMBER_MISMATCH:
         return 300
+    if key not in RULE_ORDER:  # free text (所学专业, 备注, ...) has no rule of its own: only a NUL character
+        return 150 + DATA_KEYS.index(key)
     return 200 + RULE_ORDER.index(key)
 
 
