@@ -55,7 +55,7 @@ class DocumentQueries:
 @strawberry.type
 class DocumentMutations:
     @strawberry.mutation(description="上传证明材料 PDF（单位管理员；≤ 20 MB，1～500 页，不能有打开密码）Upload a proof PDF")
-    async def upload_attachment(
+    def upload_attachment(
         self, info: Info, session_id: SessionId,
         category: Annotated[AttachmentCategoryEnum, strawberry.argument(description="材料类别 Category")],
         file: Annotated[Upload, strawberry.argument(description="PDF 文件 The PDF file")],
@@ -70,7 +70,7 @@ class DocumentMutations:
                 category=AttachmentCategory(category), file_name=received.filename, data=received.data)
             return AttachmentPayload(attachment=AttachmentType.of(attachment))
 
-        return await perform_upload(info, AttachmentPayload, file, max_bytes=20 * 1024 * 1024, work=work)
+        return perform_upload(info, AttachmentPayload, file, max_bytes=20 * 1024 * 1024, work=work)
 
     @strawberry.mutation(description="删除证明材料（单位管理员，报名期间）Delete a proof PDF")
     def delete_attachment(
@@ -87,7 +87,7 @@ class DocumentMutations:
         return perform(info, DeletePayload, work)
 
     @strawberry.mutation(description="上传一名考生的电子照片（文件名须为其身份证号码.jpg）Upload one ID photo")
-    async def upload_photo(
+    def upload_photo(
         self, info: Info,
         registration_id: Annotated[strawberry.ID, strawberry.argument(description="报名编号 Registration id")],
         file: Annotated[Upload, strawberry.argument(
@@ -103,7 +103,7 @@ class DocumentMutations:
             registration = get_registration(session, user=user, registration_id=registration_key)
             return PhotoPayload(photo=PhotoType.of(photo), registration=RegistrationType.of(registration, full=True))
 
-        return await perform_upload(info, PhotoPayload, file, max_bytes=service.MAX_PHOTO_UPLOAD_BYTES, work=work)
+        return perform_upload(info, PhotoPayload, file, max_bytes=service.MAX_PHOTO_UPLOAD_BYTES, work=work)
 
     @strawberry.mutation(description="批量上传电子照片：多张 JPG 或一个 ZIP 压缩包，按文件名中的身份证号码关联；"
                                      "立即返回任务，逐张结果见 job.photoResults Upload many photos")

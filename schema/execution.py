@@ -1,9 +1,11 @@
-"""How operations run: documents parsed and validated once, queries in a worker thread.
+"""How operations run: documents parsed and validated once, queries and mutations in a worker thread.
 
 Resolvers are synchronous and read the database through the request's session.
-Run on the event loop they would stall every other request while SQL runs, so a
-query runs start to finish in a worker thread (the session is opened, used and
-closed there). Mutations stay on the loop: uploads are read asynchronously.
+Run on the event loop they would stall every other request while SQL runs (or
+while a password hash is checked), so a query or a mutation runs start to finish
+in a worker thread (the session is opened, used and closed there). Uploads are
+already spooled by the multipart parser and are read there too. Subscriptions
+stay on the loop.
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ class Schema(strawberry.Schema):
         kwargs.setdefault("execution_context_class", QueryExecutionContext)
         super().__init__(*args, **kwargs)
         _call_fields_directly(self._schema, self.config.info_class)
-        self.queries_in_thread = not _async_resolvers(self._schema, self._schema.query_type)
+        self.in_thread = {
+            graphql.OperationType.QUERY: not _async_resolvers(self._schema, self._schema.query_type),
+            graphql.OperationType.MUTATION: not _async_resolvers(self._schema, self._schema.mutation_type),
+        }
         self.validated = functools.lru_cache(maxsize=DOCUMENTS_CACHED)(self._validate)
 
     def _validate(self, query: str, rules: tuple[type[graphql.ASTValidationRule], ...]) -> list[graphql.GraphQLError]:
@@ -86,7 +91,7 @@ class Schema(strawberry.Schema):
     ) -> ExecutionResult:
         arguments = (query, variable_values, context_value, root_value, operation_name, allowed_operation_types,
                      operation_extensions)
-        if self.queries_in_thread and _is_query(query, operation_name):
+        if self.in_thread.get(_operation_type(query, operation_name), False):
             return await anyio.to_thread.run_sync(self._execute_in_thread, *arguments)
         return await super().execute(*arguments)
 
@@ -98,18 +103,18 @@ class Schema(strawberry.Schema):
             _in_thread.reset(marked)
 
 
-def _is_query(query: str | None, operation_name: str | None) -> bool:
-    """Whether the operation to run is a query; anything unclear takes the ordinary path, which reports it."""
+def _operation_type(query: str | None, operation_name: str | None) -> graphql.OperationType | None:
+    """The type of the operation to run; None when unclear (the ordinary path reports why)."""
     if not query:
-        return False
+        return None
     try:
         document = parsed(query)
     except graphql.GraphQLError:
-        return False
+        return None
     operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
-    return len(operations) == 1 and operations[0].operation == graphql.OperationType.QUERY
+    return operations[0].operation if len(operations) == 1 else None
 
 
 def _async_resolvers(schema: graphql.GraphQLSchema, root: graphql.GraphQLObjectType | None) -> list[str]:

@@ -51,7 +51,7 @@ class ImportQueries:
 @strawberry.type
 class ImportMutations:
     @strawberry.mutation(description="导入报名信息表（单位管理员）：立即返回任务，后台逐行检查并导入 Import the template")
-    async def import_registrations(
+    def import_registrations(
         self,
         info: Info,
         session_id: Annotated[strawberry.ID, strawberry.argument(description="考试批次编号 Exam session id")],
@@ -73,7 +73,7 @@ class ImportMutations:
                 on_existing=ExistingRecords(on_existing))
             return JobPayload(job=job_type(info, job))
 
-        return await perform_upload(info, JobPayload, file, max_bytes=service.MAX_UPLOAD_BYTES, work=work)
+        return perform_upload(info, JobPayload, file, max_bytes=service.MAX_UPLOAD_BYTES, work=work)
 
 
 @strawberry.type(description="订阅（graphql-transport-ws）Subscriptions over graphql-transport-ws")

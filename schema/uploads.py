@@ -17,12 +17,18 @@ class ReceivedFile:
     data: bytes
 
 
-async def read_upload(upload, *, max_bytes: int, field: str = "file") -> ReceivedFile:  # noqa: ANN001
-    """The whole upload, refused as soon as it passes `max_bytes`."""
-    if upload is None or not hasattr(upload, "read"):
+def read_upload(upload, *, max_bytes: int, field: str = "file") -> ReceivedFile:  # noqa: ANN001
+    """The whole upload, refused as soon as it passes `max_bytes`.
+
+    The multipart parser has spooled the file (memory, then a temporary file) before any resolver
+    runs, so it is read synchronously: mutations run in a worker thread, like queries.
+    """
+    stream = getattr(upload, "file", None)
+    if stream is None:
         raise AppError(ErrorCode.REQUIRED, "请选择要上传的文件", field)
+    stream.seek(0)
     chunks, size = [], 0
-    while chunk := await upload.read(CHUNK):
+    while chunk := stream.read(CHUNK):
         size += len(chunk)
         if size > max_bytes:
             raise AppError(ErrorCode.FILE_TOO_LARGE,
@@ -52,12 +58,12 @@ def spooled_upload(upload, *, field: str = "files") -> SpooledUpload:  # noqa: A
     return SpooledUpload(filename=getattr(upload, "filename", None) or "", stream=stream, size=size)
 
 
-async def perform_upload(info, payload, upload, *, max_bytes: int, work):  # noqa: ANN001, ANN201
+def perform_upload(info, payload, upload, *, max_bytes: int, work):  # noqa: ANN001, ANN201
     """Read the upload (refused past `max_bytes`), then run `work(session, received)` as perform() does."""
     from schema.errors import perform, user_errors
 
     try:
-        received = await read_upload(upload, max_bytes=max_bytes)
+        received = read_upload(upload, max_bytes=max_bytes)
     except AppError as error:
         return payload(errors=user_errors(error))
     return perform(info, payload, lambda session: work(session, received))
