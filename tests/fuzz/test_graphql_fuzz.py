@@ -1,12 +1,12 @@
 """Property-based fuzz of the whole GraphQL schema as signed-in users of several roles.
 
 hypothesis-graphql writes valid queries and mutations from the schema itself (every root field, random
-selections, random argument values), and each goes to the real ASGI app with its workers. Whatever it
-sends, the answer is never a 5xx nor INTERNAL_SERVER_ERROR: business errors, missing rights and the
-query limits (depth, aliases, cost) are answers with their own codes. The upload mutations are fuzzed
-with real files in test_upload_corpus.py; logout and changePassword are left out because they would end
-the fuzzing user's own sign-in. EXAMREG_FUZZ_EXAMPLES sets the examples per role (a longer run:
-EXAMREG_FUZZ_EXAMPLES=2000).
+selections, random argument values), plus a share of documents that break the schema once, and each
+goes to the real ASGI app with its workers. Whatever it sends, the answer is never a 5xx nor
+INTERNAL_SERVER_ERROR: business errors, missing rights and the query limits (depth, aliases, cost) are
+answers with their own codes. The upload mutations are fuzzed with real files in test_upload_corpus.py;
+logout and changePassword are left out because they would end the fuzzing user's own sign-in.
+EXAMREG_FUZZ_EXAMPLES sets the examples per role and backend (100; a longer run: 2000).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import graphql
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis_graphql import mutations, nodes, queries
+from hypothesis_graphql import Mode, mutations, nodes, queries
 
 from app.accounts.models import Role
 from schema import export_sdl
@@ -26,7 +26,7 @@ from tests.api import Api
 from tests.factories import PASSWORD, make_exam_session, make_registration, make_unit, make_user
 from tests.fuzz.support import Tally
 
-EXAMPLES = int(os.environ.get("EXAMREG_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("EXAMREG_FUZZ_EXAMPLES", "100"))
 SCHEMA = graphql.build_schema(export_sdl())
 ENDS_OWN_SIGN_IN = {"logout", "changePassword"}
 MUTATIONS = sorted(
@@ -41,9 +41,13 @@ SCALARS = {
 }
 # One root field per document, each field equally likely: a document with many root fields is refused
 # whole when one argument breaks a limit (say first: 402), and the fields behind it would go untried.
-OPERATIONS = st.one_of(
+VALID = st.one_of(
     [queries(SCHEMA, fields=[name], custom_scalars=SCALARS) for name in SCHEMA.query_type.fields]
     + [mutations(SCHEMA, fields=[name], custom_scalars=SCALARS) for name in MUTATIONS])
+# Documents with one schema violation each (a wrong type, a missing argument): refused by validation.
+INVALID = st.one_of(queries(SCHEMA, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
+                    mutations(SCHEMA, fields=MUTATIONS, custom_scalars=SCALARS, mode=Mode.NEGATIVE))
+OPERATIONS = st.one_of(VALID, VALID, VALID, INVALID)  # three valid documents to one invalid
 # Worker threads of the embedded broker draw from the global `random` while an example is being generated.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 ROLES = {

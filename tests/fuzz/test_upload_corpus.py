@@ -30,7 +30,7 @@ PATHS = ("importRegistrations", "uploadAttachment", "uploadPhoto", "uploadPhotos
 MADE_FOR = {"uploadAttachment": "pdf", "uploadPhoto": "jpeg", "uploadPhotos": "jpeg"}  # no corpus workbook is
 # our template, so nothing passes importRegistrations
 
-IMPORT = """mutation($s: ID!, $f: Upload!) { importRegistrations(sessionId: $s, file: $f, policy: VALIDATE_ONLY) {
+IMPORT = """mutation($s: ID!, $f: Upload!) { importRegistrations(sessionId: $s, file: $f) {
   job { id } errors { code message } } }"""
 ATTACHMENT = """mutation($s: ID!, $f: Upload!) { uploadAttachment(sessionId: $s, category: OTHER, file: $f) {
   attachment { id status } errors { code message } } }"""
