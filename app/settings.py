@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # A RUNNING job without a heartbeat this long lost its worker; a QUEUED one this old lost its message.
     job_stale_seconds: float = 120
     job_lost_seconds: float = 300
+    # Photo and proof PDF checks: a PENDING check whose last claim is this old lost its message or its
+    # worker and is sent again; one claimed this many times without a verdict is rejected (a file that
+    # kills the worker every time must not be re-sent forever).
+    document_check_lost_seconds: float = Field(300.0, gt=0)
+    document_check_max_attempts: int = Field(3, ge=1)
 
     # SMS: "console" logs messages (embedded default), "aliyun" sends through Alibaba Cloud SMS.
     sms_provider: str = Field("console", description="console | aliyun")

@@ -12,8 +12,6 @@ from app.documents import batch, pdf_rules, service
 from app.storage import storage_for
 
 SWEEP_ACTOR = "sweep_document_checks"
-# A check still PENDING this long after its upload lost its message (the queue is idempotent).
-LOST_AFTER = timedelta(minutes=5)
 
 
 def _transient(retries: int, error: BaseException) -> bool:
@@ -34,8 +32,12 @@ def register(broker: dramatiq.Broker, database: Database) -> None:
         batch.run_photo_batch(database, storage, job_id)
 
     def sweep_document_checks() -> None:
+        # A check still PENDING this long after its upload and its last attempt lost its message or its
+        # worker (checks are idempotent); DOCUMENT_CHECK_MAX_ATTEMPTS bounds how often it is tried.
+        settings = database.settings
         with database.transaction() as session:
-            service.sweep_pending_checks(session, older_than=LOST_AFTER)
+            service.sweep_pending_checks(session, older_than=timedelta(seconds=settings.document_check_lost_seconds),
+                                         max_attempts=settings.document_check_max_attempts)
 
     # The PDF parser runs in a child process with its own limit; this one backs it up.
     dramatiq.actor(check_attachment, actor_name=service.CHECK_ATTACHMENT_ACTOR, broker=broker,

@@ -35,6 +35,9 @@ class Attachment(SQLModel, table=True):
     pages: int | None = None
     status: CheckStatus = enum_column(CheckStatus, name="attachment_status")
     problems: list | None = json_column()
+    # Workers that took up the check (counted before the work, so a crash counts too), and the last one's time.
+    check_attempts: int = Field(default=0)
+    check_claimed_at: datetime | None = timestamp(nullable=True)
     uploaded_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp()
 
@@ -52,5 +55,7 @@ class Photo(SQLModel, table=True):
     dpi: float | None = None
     status: CheckStatus = enum_column(CheckStatus, name="photo_status")
     problems: list | None = json_column()
+    check_attempts: int = Field(default=0)  # as for Attachment; reset when a new file replaces the photo
+    check_claimed_at: datetime | None = timestamp(nullable=True)
     uploaded_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp()

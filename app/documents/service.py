@@ -6,6 +6,11 @@ PENDING; a worker then runs the checks that cost time and records OK or REJECTED
 with every reason. Checks are idempotent: a verdict is written only while the row
 is still PENDING with the same content, so a re-upload or a redelivered message
 cannot overwrite a newer file's verdict.
+
+A worker counts its attempt in the row, committed before it reads the file, so
+a file that takes the worker process down still counts; the sweeper sends a
+lost check again only while it has attempts left and otherwise rejects it, so
+such a file ends REJECTED instead of being re-sent forever.
 """
 
 from __future__ import annotations
@@ -135,11 +140,10 @@ def delete_attachment(session: Session, *, user: User, storage: Storage, attachm
 def check_attachment(database: Database, storage: Storage, attachment_id: int, *,
                      seconds: float = pdf_rules.CHECK_SECONDS) -> None:
     """The worker's PDF check; runs the parser in a child process with a time limit."""
-    with database.session() as session:
-        attachment = session.get(Attachment, attachment_id)
-        if attachment is None or attachment.status != CheckStatus.PENDING:
-            return  # deleted, or already checked (a redelivered message)
-        content_hash, key = attachment.content_hash, attachment_key(attachment)
+    attachment = claim_check(database, Attachment, attachment_id)
+    if attachment is None:
+        return  # deleted, already checked (a redelivered message), or out of attempts
+    content_hash, key = attachment.content_hash, attachment_key(attachment)
     try:
         data = storage.read(key)
     except FileNotFoundError:
@@ -211,11 +215,10 @@ def verdict_for(storage: Storage, data: bytes) -> PhotoVerdict:
 
 def check_photo(database: Database, storage: Storage, photo_id: int) -> None:
     """The worker's full check of a single upload."""
-    with database.session() as session:
-        photo = session.get(Photo, photo_id)
-        if photo is None or photo.status != CheckStatus.PENDING:
-            return
-        uploaded_hash, key = photo.content_hash, photo_key(photo)
+    photo = claim_check(database, Photo, photo_id)
+    if photo is None:
+        return  # deleted, already checked (a redelivered message), or out of attempts
+    uploaded_hash, key = photo.content_hash, photo_key(photo)
     try:
         verdict = verdict_for(storage, storage.read(key))
     except FileNotFoundError:
@@ -263,6 +266,7 @@ def place_photo(session: Session, *, storage: Storage, user: User, registration:
                       size=stored.size, status=status)
     replaced = existing.content_hash if existing is not None else None
     photo.file_name, photo.content_hash, photo.size, photo.status = file_name, stored.sha256, stored.size, status
+    photo.check_attempts, photo.check_claimed_at = 0, None  # a new file gets its own attempts
     photo.width, photo.height, photo.dpi = facts.width, facts.height, facts.dpi
     photo.problems = [p.as_dict() for p in facts.problems] if status == CheckStatus.REJECTED else []
     photo.uploaded_by, photo.created_at = user.id, now()
@@ -309,18 +313,45 @@ def _record_photo_change(session: Session, *, user: User, registration: Registra
 # ---- shared --------------------------------------------------------------------------------------
 
 
-def sweep_pending_checks(session: Session, *, older_than: timedelta) -> dict[str, int]:
-    """Send again the checks whose message was lost (a broker restart, a killed worker)."""
+def claim_check(database: Database, model: type[Attachment] | type[Photo], row_id: int) -> Attachment | Photo | None:
+    """Take up a PENDING check: one more attempt, committed before the work starts so that a worker
+    that dies on the file still counts. None when the row is gone, checked, or out of attempts."""
+    with database.transaction() as session:
+        claimed = session.execute(
+            sa.update(model)
+            .where(model.id == row_id, model.status == CheckStatus.PENDING,
+                   model.check_attempts < database.settings.document_check_max_attempts)
+            .values(check_attempts=model.check_attempts + 1, check_claimed_at=now())
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            return None
+        return session.get(model, row_id)
+
+
+def sweep_pending_checks(session: Session, *, older_than: timedelta, max_attempts: int) -> dict[str, int]:
+    """Send again the checks whose message or worker was lost (a broker restart, a killed worker);
+    reject those taken up `max_attempts` times without a verdict: the file stops every worker that checks it.
+
+    A check counts as lost when it was uploaded and last taken up more than `older_than` ago.
+    Returns how many checks of each kind were sent again, and how many were given up.
+    """
     cutoff = now() - older_than
-    attachments = session.exec(select(Attachment.id).where(
-        Attachment.status == CheckStatus.PENDING, Attachment.created_at < cutoff).limit(500)).all()
-    photos = session.exec(select(Photo.id).where(
-        Photo.status == CheckStatus.PENDING, Photo.created_at < cutoff).limit(500)).all()
-    for attachment_id in attachments:
-        enqueue(session, CHECK_ATTACHMENT_ACTOR, attachment_id=attachment_id)
-    for photo_id in photos:
-        enqueue(session, CHECK_PHOTO_ACTOR, photo_id=photo_id)
-    return {"attachments": len(attachments), "photos": len(photos)}
+    counts = {"attachments": 0, "photos": 0, "given_up": 0}
+    for model, actor, argument, kind in ((Attachment, CHECK_ATTACHMENT_ACTOR, "attachment_id", "attachments"),
+                                         (Photo, CHECK_PHOTO_ACTOR, "photo_id", "photos")):
+        lost = sa.and_(model.status == CheckStatus.PENDING, model.created_at < cutoff,
+                       sa.or_(model.check_claimed_at.is_(None), model.check_claimed_at < cutoff))
+        given_up = session.execute(
+            sa.update(model).where(lost, model.check_attempts >= max_attempts)
+            .values(status=CheckStatus.REJECTED, problems=[_check_never_finished(model, max_attempts).as_dict()])
+            .execution_options(synchronize_session=False))
+        counts["given_up"] += given_up.rowcount
+        again = session.exec(select(model.id).where(lost, model.check_attempts < max_attempts)
+                             .order_by(model.id).limit(500)).all()
+        for row_id in again:
+            enqueue(session, actor, **{argument: row_id})
+        counts[kind] = len(again)
+    return counts
 
 
 def problems_as_field_errors(problems: Iterable[Problem], field: str = "file") -> list[FieldProblem]:
@@ -330,6 +361,13 @@ def problems_as_field_errors(problems: Iterable[Problem], field: str = "file") -
 def _refuse(problems: list[Problem]) -> None:
     if problems:
         raise ValidationFailed(problems_as_field_errors(problems))
+
+
+def _check_never_finished(model: type[Attachment] | type[Photo], attempts: int) -> Problem:
+    redo = "请用原始照片重新导出 JPG 文件" if model is Photo else "请重新导出或重新扫描成 PDF 文件"
+    return Problem("CHECK_NEVER_FINISHED",
+                   f"系统已尝试检查这个文件 {attempts} 次，每次都因文件异常而中断，无法完成检查。{redo}后重新上传",
+                   f"检查中断 {attempts} 次", "可以正常检查的文件")
 
 
 def _missing_file() -> Problem:
