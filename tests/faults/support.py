@@ -39,7 +39,7 @@ from workers.broker import TaskQueue
 
 # Short thresholds so that recovery takes seconds, not the production minutes.
 FAST_RECOVERY = {
-    "JOB_STALE_SECONDS": "3", "JOB_LOST_SECONDS": "2",
+    "JOB_STALE_SECONDS": "3", "JOB_LOST_SECONDS": "2", "DOCUMENT_CHECK_LOST_SECONDS": "2",
     "SMS_REQUEST_TIMEOUT_SECONDS": "1", "SMS_SENDING_LEASE_SECONDS": "3.5", "SMS_PENDING_GRACE_SECONDS": "2",
     "SMS_RETRY_FIRST_SECONDS": "0.2", "SMS_RETRY_LONGEST_SECONDS": "2",
     "PERIODIC_INTERVALS": json.dumps({"sweep_jobs": 1, "sweep_sms_outbox": 1, "sweep_document_checks": 1,

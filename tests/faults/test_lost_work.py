@@ -25,7 +25,7 @@ from sqlmodel import select
 from app.accounts.models import Role
 from app.jobs import MAX_JOB_ATTEMPTS, Job, JobStatus
 from tests.api import LOGIN, wait_until
-from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
+from tests.factories import PASSWORD, candidate, make_exam_session, make_registration, make_unit, make_user
 from tests.faults.support import FaultStack, Load, fault_stack, report
 from tests.imports.support import IMPORT, filled_template, person_row
 from tests.private_servers import (
@@ -153,6 +153,67 @@ def test_a_file_that_kills_its_worker_ends_failed_after_bounded_attempts(postgre
         figures = stack.assert_exactly_once(fine)
         report("a file that kills its worker", elapsed,
                {**figures, "worker deaths": crashes, "poisonous job attempts": job.attempts})
+
+
+def test_a_photo_that_kills_its_worker_is_rejected_after_bounded_attempts(postgres, redis, tmp_path: Path):
+    """The single-photo check dies outright on one file, every time; the worker is restarted each time.
+    Its attempts are counted in the photo row: after DOCUMENT_CHECK_MAX_ATTEMPTS the sweeper rejects it
+    with a reason instead of sending it again, and the other checks of the same run end OK."""
+    from app.documents import service as documents
+    from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+    from app.storage import storage_for
+    from tests.documents.support import make_pdf, make_photo
+    from tests.faults.crashing_worker import CRASH_MARK
+
+    with fault_stack(postgres, redis, tmp_path) as stack:
+        module = "tests.faults.crashing_worker"
+        # One thread: only the poisonous check is ever in flight when the process dies.
+        stack.start_worker(module=module, threads=1)
+        stack.wait_for_scheduler()
+        db, storage = stack.database, storage_for(stack.settings)
+        max_attempts = stack.settings.document_check_max_attempts
+        exam, unit = make_exam_session(db), make_unit(db)
+        admin = make_user(db, role=Role.UNIT_ADMIN, unit=unit)
+        records = [make_registration(db, unit=unit, exam=exam) for _ in range(4)]
+        clean = make_photo()
+        poisonous = clean[:2] + b"\xff\xfe" + (len(CRASH_MARK) + 2).to_bytes(2, "big") + CRASH_MARK + clean[2:]
+        with db.transaction() as session:
+            user = session.merge(admin)
+            photo_ids = [documents.upload_photo(session, user=user, storage=storage, registration_id=r.id,
+                                                file_name=f"{r.id_number}.jpg", data=poisonous if i == 1 else clean).id
+                         for i, r in enumerate(records)]
+            pdf_id = documents.upload_attachment(session, user=user, storage=storage, session_id=exam.id,
+                                                 category=AttachmentCategory.POWER_LIST, file_name="权责清单.pdf",
+                                                 data=make_pdf(pages=2)).id
+        poison_id = photo_ids[1]
+        started = time.monotonic()
+        crashes = 0
+
+        def settled() -> bool:
+            nonlocal crashes
+            if stack.workers[-1].poll() is not None:
+                assert stack.workers[-1].returncode == 70
+                crashes += 1
+                assert crashes <= max_attempts, "the poisonous photo is still being checked"
+                stack.start_worker(module=module, threads=1)
+            with db.session() as session:
+                pending = session.exec(select(Photo.id).where(Photo.status == CheckStatus.PENDING)).all()
+                return not pending and session.get(Attachment, pdf_id).status != CheckStatus.PENDING
+
+        wait_until(settled, timeout=240, what="the poisonous photo check to be given up")
+        elapsed = time.monotonic() - started
+        with db.session() as session:
+            photos = {p.id: p for p in session.exec(select(Photo))}
+            pdf = session.get(Attachment, pdf_id)
+        poison = photos.pop(poison_id)
+        assert poison.status == CheckStatus.REJECTED and poison.check_attempts == max_attempts
+        assert [p["code"] for p in poison.problems] == ["CHECK_NEVER_FINISHED"]
+        assert crashes == max_attempts
+        assert {p.status for p in photos.values()} == {CheckStatus.OK} and len(photos) == 3
+        assert pdf.status == CheckStatus.OK and pdf.pages == 2
+        report("a photo that kills its worker", elapsed,
+               {"photos checked": len(photos), "worker deaths": crashes, "poisonous photo attempts": poison.check_attempts,
+                "checks run more than once": sum(p.check_attempts > 1 for p in [*photos.values(), pdf])})
 
 
 def test_a_real_api_process_dies_between_commit_and_enqueue(postgres, redis, tmp_path: Path):
