@@ -50,9 +50,13 @@ def visible_registrations(user: User) -> ColumnElement[bool]:
 
 
 def owned_by_visible_unit(unit_id_column: sa.ColumnElement[int], user: User) -> ColumnElement[bool]:
-    """For rows that belong to a unit (attachments, jobs): the same jurisdiction."""
+    """For rows that belong to a unit (attachments, jobs): the same jurisdiction. The training
+    company sees candidates, never a unit's proof PDFs or import jobs (whose error reports hold
+    rows of records it may not see)."""
     if user.role == Role.UNIT_ADMIN:
         return unit_id_column == user.unit_id
+    if user.role == Role.TRAINING_OPERATOR:
+        return sa.false()
     if user.role in REGION_WIDE:
         return sa.true()
     return unit_id_column.in_(visible_unit_ids(user))
