@@ -13,6 +13,7 @@ import io
 import posixpath
 import xml.parsers.expat
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import defusedxml.ElementTree as SafeET
@@ -37,6 +38,11 @@ class BadWorkbook(AppError):
         super().__init__(ErrorCode.BAD_FILE, message, "file")
 
 
+# What reading a damaged package raises: a bad header or CRC, compressed data that does not inflate
+# (zlib.error) or ends early (EOFError), a compression method or multi-disk archive zipfile cannot read.
+DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, ValueError)
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
@@ -58,7 +64,7 @@ def inspect_workbook(data: bytes, *, scan_sheets: bool = True) -> list[Sheet]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except DAMAGED as exc:
         raise BadWorkbook(f"文件已损坏或不完整，无法打开。{SAVE_AS}") from exc
     with archive:
         names = _check_entries(entries)
@@ -123,7 +129,7 @@ def _parse_small(archive: zipfile.ZipFile, name: str):  # noqa: ANN202
             return SafeET.fromstring(stream.read(MAX_UNCOMPRESSED))
     except DefusedXmlException as exc:
         raise BadWorkbook("文件包含不安全的XML内容（DTD或实体声明），系统拒绝读取。" + SAVE_AS) from exc
-    except (SafeET.ParseError, ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
+    except (SafeET.ParseError, KeyError, *DAMAGED) as exc:
         raise BadWorkbook(f"文件内容已损坏（{name}无法解析）。{SAVE_AS}") from exc
 
 
@@ -180,5 +186,5 @@ def _check_worksheet_xml(archive: zipfile.ZipFile, part: str) -> None:
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         raise BadWorkbook(f"工作表内容已损坏（第{exc.lineno}行XML格式错误）。{SAVE_AS}") from exc
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except DAMAGED as exc:
         raise BadWorkbook(f"文件已损坏或不完整，无法打开。{SAVE_AS}") from exc
