@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,10 +106,15 @@ def test_job_progress_over_graphql_transport_ws_with_gql(live):
     transport = WebsocketsTransport(url=live.websocket_url, init_payload={"Authorization": f"Bearer {token}"},
                                     subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
     assert WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL == "graphql-transport-ws"
-    updates = []
-    # The sync facade runs the async websocket session on its own event loop.
-    for result in Client(transport=transport).subscribe(GraphQLRequest(PROGRESS, variable_values={"id": job_id})):
-        updates.append(result["jobProgress"])
+
+    def follow() -> list[dict]:
+        # The sync facade runs the async websocket session on an event loop of its own; a thread of
+        # its own keeps it clear of any loop another tool left in this one (Playwright's sync API).
+        request = GraphQLRequest(PROGRESS, variable_values={"id": job_id})
+        return [result["jobProgress"] for result in Client(transport=transport).subscribe(request)]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        updates = pool.submit(follow).result(timeout=300)
 
     assert updates, "the subscription ended without a single update"
     assert all(update["id"] == job_id for update in updates)
