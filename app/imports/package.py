@@ -39,8 +39,9 @@ class BadWorkbook(AppError):
 
 
 # What reading a damaged package raises: a bad header or CRC, compressed data that does not inflate
-# (zlib.error) or ends early (EOFError), a compression method or multi-disk archive zipfile cannot read.
-DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, ValueError)
+# (zlib.error) or ends early (EOFError), a compression method or multi-disk archive zipfile cannot read,
+# a part flagged as encrypted (RuntimeError).
+DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """A workbook whose parts do not inflate is a damaged file with one clear message, never a server error.
 
 Found by mutating a filled-in template byte by byte: compressed data that does not inflate raised
-zlib.error (not an OSError), an unsupported compression method NotImplementedError; the upload answered
-INTERNAL_SERVER_ERROR and a damaged worksheet left the import job RUNNING.
+zlib.error (not an OSError), an unsupported compression method NotImplementedError, a part flagged as
+encrypted RuntimeError; the upload answered INTERNAL_SERVER_ERROR and a damaged worksheet left the
+import job RUNNING.
 """
 
 from __future__ import annotations
@@ -53,7 +54,21 @@ def unknown_method(data: bytes, part: str) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("damage", [not_inflating, unknown_method])
+def encrypted_flag(data: bytes, part: str) -> bytes:
+    """`part` is flagged as encrypted (general purpose bit 0), so zipfile asks for a password."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(part)
+    out = bytearray(data)
+    out[info.header_offset + 6] |= 1
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        name_length = struct.unpack("<H", data[central + 28:central + 30])[0]
+        if data[central + 46:central + 46 + name_length] == part.encode():
+            out[central + 8] |= 1
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("damage", [not_inflating, unknown_method, encrypted_flag])
 @pytest.mark.parametrize("part", [CONTENT_TYPES, SHEET])
 def test_a_part_that_cannot_be_read_is_a_damaged_file(damage, part):
     with pytest.raises(BadWorkbook) as refused:
