@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dramatiq
-import sqlalchemy as sa
 
 from app.db import Database
 from app.imports import service
-from app.jobs import sweep_jobs
+from app.jobs import MAX_JOB_ATTEMPTS, sweep_jobs
 from app.storage import storage_for
 
 SWEEP_ACTOR = "sweep_jobs"
@@ -26,5 +25,6 @@ def register(broker: dramatiq.Broker, database: Database) -> None:
 
     dramatiq.actor(import_registrations, actor_name=service.ACTOR, broker=broker, max_retries=3,
                    min_backoff=500, max_backoff=10_000, time_limit=15 * 60 * 1000,
-                   retry_when=lambda retries, error: retries < 3 and isinstance(error, sa.exc.IntegrityError))
+                   # run_import has put the job back in the queue, or failed it once its attempts ran out
+                   retry_when=lambda retries, _error: retries < MAX_JOB_ATTEMPTS)
     dramatiq.actor(sweep, actor_name=SWEEP_ACTOR, broker=broker, max_retries=0)

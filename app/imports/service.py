@@ -33,7 +33,16 @@ from app.imports.package import BadWorkbook, inspect_workbook
 from app.imports.reading import SheetRows, read_template
 from app.imports.report import error_workbook
 from app.imports.rows import CheckedRows, check_rows
-from app.jobs import ACTOR_FOR_KIND, Job, JobKind, JobStatus, claim_job, create_job, heartbeat
+from app.jobs import (
+    ACTOR_FOR_KIND,
+    MAX_JOB_ATTEMPTS,
+    Job,
+    JobKind,
+    JobStatus,
+    claim_job,
+    create_job,
+    heartbeat,
+)
 from app.registrations.fields import DATA_KEYS
 from app.registrations.models import Registration, RegistrationStatus
 from app.registrations.workflow import EDITABLE, status_after_edit
@@ -117,6 +126,17 @@ def run_import(database: Database, storage: Storage, job_id: int) -> None:
         # Someone registered one of these people meanwhile: check the whole file again.
         log.info("import job %s lost a race on a unique ID number; retrying", job.id)
         _requeue(database, job)
+        raise
+    except Exception:
+        # A fault of ours, the database's or the storage's: the message is retried (the actor's
+        # retries) until the job's attempts run out, then the job fails with a message. It is never
+        # left RUNNING for the sweeper, which is for workers that died.
+        log.exception("import job %s attempt %s failed unexpectedly", job.id, job.attempts)
+        if job.attempts >= MAX_JOB_ATTEMPTS:
+            _finish(database, job, error=f"导入时发生系统内部错误（已尝试{job.attempts}次），数据未写入。"
+                                         "请稍后重新上传；如仍失败请联系客服")
+        else:
+            _requeue(database, job)
         raise
 
 
