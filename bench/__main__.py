@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from bench.profile import Figure, Profile  # noqa: E402
 
 ORDER = ["import_speed", "photo_batch", "statistics_speed", "api_speed", "queue_speed"]
-NOT_BENCHMARKS = {"__main__", "profile"}
+# load_test is a long run of its own (`python -m bench.load_test`), not a ratio against a baseline.
+NOT_BENCHMARKS = {"__main__", "profile", "load_test"}
 LIBRARIES = ["strawberry-graphql", "graphql-core", "starlette", "uvicorn", "sqlalchemy", "sqlmodel", "psycopg",
              "dramatiq", "redis", "httpx", "python-calamine", "openpyxl", "pillow", "pypdf"]
 
