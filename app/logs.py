@@ -20,22 +20,15 @@ import uuid
 
 import orjson
 
+from app.registrations.masking import mask_personal_numbers
+
 REQUEST_ID_HEADER = "x-request-id"
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("examreg_request_id", default=None)
 
-# Not inside a longer run of digits: 18 characters (17 digits and a digit or X) or a mobile (1[3-9] + 9).
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 # A client's own request id is kept only if it is short and plain; otherwise we make one.
 _ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-def scrub(text: str) -> str:
-    """Mask citizen ID numbers and mobile numbers, keeping a few digits to tell lines apart."""
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _MOBILE.sub(r"\1****\2", text)
 
 
 def new_request_id(offered: str | None = None) -> str:
@@ -69,7 +62,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return scrub(orjson.dumps(entry).decode())
+        return mask_personal_numbers(orjson.dumps(entry).decode())
 
 
 def configure(level: int = logging.INFO) -> None:

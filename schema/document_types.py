@@ -10,6 +10,7 @@ from strawberry.types import Info
 from app.documents.batch import PhotoOutcome
 from app.documents.links import attachment_link, photo_link
 from app.documents.models import Attachment, AttachmentCategory, CheckStatus, Photo
+from app.registrations.masking import mask_id_number, mask_personal_numbers
 from schema.common import described_enum
 
 CheckStatusEnum = described_enum(CheckStatus, name="CheckStatus",
@@ -49,8 +50,8 @@ class CheckProblem:
 
     @classmethod
     def all_of(cls, problems: list[dict] | None) -> list[CheckProblem]:
-        return [cls(code=p.get("code", ""), message=p.get("message", ""), measured=p.get("measured"),
-                    required=p.get("required")) for p in problems or []]
+        return [cls(code=p.get("code", ""), message=_masked(p.get("message", "")), measured=_masked(p.get("measured")),
+                    required=_masked(p.get("required"))) for p in problems or []]
 
 
 @strawberry.type(name="Photo", description="电子照片 A registration's ID photo and its check")
@@ -107,15 +108,23 @@ class AttachmentType:
 class PhotoBatchItem:
     index: int = strawberry.field(description="序号（按上传和压缩包中的顺序）Position in the batch")
     file_name: str = strawberry.field(description="文件名（含压缩包内的路径）File name, with its path in the ZIP")
-    id_number: str | None = strawberry.field(description="文件名中的身份证号码 ID number read from the name")
+    id_number: str | None = strawberry.field(description="文件名中的身份证号码（已遮挡）ID number read from the name, masked")
     registration_id: strawberry.ID | None = strawberry.field(description="对应的报名编号 Matching registration")
     outcome: PhotoOutcomeEnum | None = strawberry.field(description="结果 Outcome")
     problems: list[CheckProblem] = strawberry.field(description="未通过的规则和原因 What failed")
 
     @classmethod
     def all_of(cls, result: dict | None) -> list[PhotoBatchItem]:
-        return [cls(index=p["index"], file_name=p["fileName"], id_number=p.get("idNumber"),
+        # The job's own result keeps the names as uploaded; the API shows the numbers in them masked,
+        # as in every list (the uploader recognises their files by the kept digits).
+        return [cls(index=p["index"], file_name=mask_personal_numbers(p["fileName"]),
+                    id_number=mask_id_number(p["idNumber"]) if p.get("idNumber") else None,
                     registration_id=strawberry.ID(str(p["registrationId"])) if p.get("registrationId") else None,
                     outcome=PhotoOutcome(p["outcome"]) if p.get("outcome") else None,
                     problems=CheckProblem.all_of(p.get("problems")))
                 for p in (result or {}).get("photos", [])]
+
+
+def _masked(text: str | None) -> str | None:
+    """A problem may quote a file name or the ID number read from it: shown masked, as in lists."""
+    return mask_personal_numbers(text) if text else text

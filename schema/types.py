@@ -13,7 +13,7 @@ from app.contacts.models import ServiceContact
 from app.divisions.models import Division, DivisionLevel
 from app.exams.models import ExamSession
 from app.jobs import Job, JobKind, JobStatus
-from app.registrations.masking import mask_id_number, mask_phone
+from app.registrations.masking import mask_id_number, mask_personal_numbers, mask_phone
 from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
@@ -347,7 +347,9 @@ class JobType:
         return cls(
             id=strawberry.ID(str(j.id)), kind=j.kind, status=j.status, total=j.total,
             processed=j.processed, error=j.error, error_report_url=error_report_url,
-            row_errors=[RowError(row=e["row"], column=e.get("column"), code=e["code"], message=e["message"]) for e in rows],
+            # a message may quote a typed ID number or a file named by one: masked, as in every list
+            row_errors=[RowError(row=e["row"], column=mask_personal_numbers(e["column"]) if e.get("column") else None,
+                                 code=e["code"], message=mask_personal_numbers(e["message"])) for e in rows],
             summary=summary, file_name=j.input_name, photo_results=PhotoBatchItem.all_of(result),
             created_at=j.created_at, finished_at=j.finished_at,
         )

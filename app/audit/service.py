@@ -8,7 +8,6 @@ delete here, and the database refuses both (migration 0005).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,11 +21,8 @@ from app.clock import now
 from app.db import writing
 from app.errors import ErrorCode
 from app.pagination import Page, paginate
-from app.registrations.masking import mask_id_number, mask_phone
+from app.registrations.masking import mask_personal_numbers
 
-# A run of 15 to 18 digits (the last may be X) is a citizen ID number; 1 and 10 digits a mobile.
-ID_NUMBER_LIKE = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9A-Za-z])")
-PHONE_LIKE = re.compile(r"(?<![0-9])1[0-9]{10}(?![0-9])")
 CLIENT_ADDRESS = "client_address"
 
 
@@ -34,9 +30,7 @@ def scrub(text: str | None, limit: int) -> str | None:
     """No full ID number or mobile number ever reaches the audit trail, whatever was typed."""
     if text is None:
         return None
-    text = ID_NUMBER_LIKE.sub(lambda m: mask_id_number(m.group()), text)
-    text = PHONE_LIKE.sub(lambda m: mask_phone(m.group()), text)
-    return text[:limit]
+    return mask_personal_numbers(text)[:limit]
 
 
 def record(

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.accounts.models import Role
 from app.documents.models import CheckStatus, Photo
+from app.registrations.masking import mask_id_number
 from app.registrations.models import PersonnelNature, RegistrationStatus
 from tests.api import Api
 from tests.documents.support import make_photo, make_zip, post_files, wait_until
@@ -162,18 +163,21 @@ def test_a_zip_with_gbk_and_utf8_names_gets_a_verdict_per_photo(backend):
                       {"variables.f.0": ("照片.zip", archive, "application/zip")})
     job = _finished(api, token, body["data"]["uploadPhotos"]["job"]["id"])
 
-    # then each photo has its verdict, named as the user named it
+    # then each photo has its verdict, named as the user named it (the ID number in it masked, as in lists)
     assert job["status"] == "SUCCEEDED" and job["total"] == job["processed"] == 7
     outcomes = {r["fileName"]: r["outcome"] for r in job["photoResults"]}
+    masked = [mask_id_number(r.id_number) for r in records]
     assert outcomes == {
-        f"照片/{records[0].id_number}.jpg": "ATTACHED",
-        f"照片/{records[1].id_number}.jpg": "REJECTED",
-        f"照片/{records[2].id_number}.JPG": "ATTACHED",
+        f"照片/{masked[0]}.jpg": "ATTACHED",
+        f"照片/{masked[1]}.jpg": "REJECTED",
+        f"照片/{masked[2]}.JPG": "ATTACHED",
         "照片/张三.jpg": "REJECTED",
-        f"照片/{other_unit_record.id_number}.jpg": "NO_MATCH",
-        f"照片/{records[3].id_number}.jpg": "DUPLICATE",
-        f"照片/重复/{records[3].id_number}.jpg": "DUPLICATE",
+        f"照片/{mask_id_number(other_unit_record.id_number)}.jpg": "NO_MATCH",
+        f"照片/{masked[3]}.jpg": "DUPLICATE",
+        f"照片/重复/{masked[3]}.jpg": "DUPLICATE",
     }
+    full_numbers = {r.id_number for r in records} | {other_unit_record.id_number}
+    assert not any(number in str(job) for number in full_numbers)
     low = next(r for r in job["photoResults"] if r["outcome"] == "REJECTED" and r["idNumber"])
     assert low["problems"][0]["message"] == "分辨率 72 dpi，须不低于 300 dpi"
     assert any(e["column"] == "照片/张三.jpg" and e["code"] == "WRONG_FILE_NAME" for e in job["rowErrors"])

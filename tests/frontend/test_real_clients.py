@@ -14,6 +14,7 @@ from gql.transport.httpx import HTTPXTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from app.accounts.models import Role
+from app.registrations.masking import mask_id_number
 from tests.documents.support import make_photo
 from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
 from tests.imports.support import filled_template, person_row
@@ -94,7 +95,7 @@ def test_gql_uploads_a_workbook_and_a_list_of_photos(live):
     job = finished_job(live, token, result["uploadPhotos"]["job"]["id"])
     assert job["status"] == "SUCCEEDED", job
     assert sorted((r["fileName"], r["outcome"]) for r in job["photoResults"]) == sorted(
-        (f"{person['idNumber']}.jpg", "ATTACHED") for person in people[:2])
+        (f"{mask_id_number(person['idNumber'])}.jpg", "ATTACHED") for person in people[:2])
 
 
 def test_job_progress_over_graphql_transport_ws_with_gql(live):

@@ -41,7 +41,7 @@ from app.clock import now
 from app.documents.models import Attachment
 from app.jobs import Job, JobKind, JobStatus
 from app.models import metadata
-from app.registrations.masking import mask_id_number, mask_phone
+from app.registrations.masking import mask_id_number, mask_personal_numbers, mask_phone
 from app.registrations.models import RegistrationStatus as S
 from app.sms.models import SmsMessage, SmsStatus
 from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
@@ -457,7 +457,7 @@ class Tally:
 
 
 def send(api: Api, token: str, probe: Probe, text: str, world: World) -> tuple[dict, set[str]]:
-    """The response, and the file names the caller sent (echoing those back tells nothing)."""
+    """The response, and the file names the caller sent (echoing those back, masked or not, tells nothing)."""
     if probe.files is None:
         return api.run(text, token=token), set()
     files = probe.files(world)
@@ -466,7 +466,8 @@ def send(api: Api, token: str, probe: Probe, text: str, world: World) -> tuple[d
         name, _, index = path.partition(".")
         variables[name] = [None] * (int(index) + 1) if index else None
     body = post_files(api, token, text, variables, {f"variables.{p}": spec for p, spec in files.items()})
-    return body, {spec[0] for spec in files.values()}
+    names = {spec[0] for spec in files.values()}
+    return body, names | {mask_personal_numbers(n) for n in names}  # results show them masked
 
 
 def walk_role(api: Api, db, world: World, role: str, token: str, tally: Tally, fields) -> None:  # noqa: ANN001
