@@ -144,7 +144,9 @@ def test_a_streamed_oversized_upload_is_cut_off_while_it_arrives(backend):
     if response is not None:
         assert response.status_code == 413, response.text
         assert error_codes(response.json()) == ["REQUEST_TOO_LARGE"]
-    assert limit < app.received <= limit + len(head) + 64 * 1024, app.received
+    # cut off at the limit, give or take what the server hands over at once (it may pass on several
+    # network reads in one message when the app is slower than the client)
+    assert limit < app.received <= limit + len(head) + MIB, app.received
     assert sent["bytes"] < offered / 4, "the client could send the whole body"
     assert growth < offered / 4, f"the process grew by {growth} bytes"
     assert threading.active_count() - threads_before < 20  # nothing spawned per chunk
