@@ -39,12 +39,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import python_calamine  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
 
 from app.accounts.models import Role  # noqa: E402
 from app.demo import People  # noqa: E402
-from app.imports.template import TITLE  # noqa: E402
-from app.registrations.fields import template_headers  # noqa: E402
+from tests.imports.support import large_template  # noqa: E402
 
 PG_ADMIN = next((url for url in (os.environ.get("DATABASE_URL", ""),) if url.startswith("postgresql")),
                 os.environ.get("EXAMREG_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -52,20 +50,7 @@ UNIT_NAME = "南宁市兴宁区市场监督管理局"
 
 
 def make_file(rows: int, seed: int = 1) -> bytes:
-    """A filled template as Excel would save it (write-only openpyxl keeps this quick)."""
-    people = People(random.Random(seed))
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("报名信息")
-    sheet.append([TITLE])
-    sheet.append(template_headers())
-    for n in range(1, rows + 1):
-        id_number, gender = people.id_number("450103", born_before=1990)
-        sheet.append([n, people.name(), "男" if gender == "MALE" else "女", "壮族", id_number, "中共党员", "大学本科",
-                      "法学", people.phone(), UNIT_NAME, "科员", "市场监管", "续职考试", f"GX{n:08d}", "在编在职",
-                      "2010-07-01", None])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return large_template(People(random.Random(seed)), UNIT_NAME, rows)
 
 
 @dataclass

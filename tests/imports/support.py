@@ -6,9 +6,11 @@ import io
 import json
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
-from app.imports.template import FIRST_DATA_ROW, template_bytes
+from app.demo import People
+from app.imports.template import FIRST_DATA_ROW, TITLE, template_bytes
+from app.registrations.fields import template_headers
 from tests.api import Api, finished_job
 
 IMPORT = """mutation($s: ID!, $f: Upload!, $p: ImportPolicy, $e: ExistingRecords) {
@@ -68,3 +70,19 @@ def upload(api: Api, token: str, session_id: int, data: bytes, *, policy: str | 
 
 def wait_for(api: Api, token: str, job_id: str, timeout: float = 60) -> dict[str, Any]:
     return finished_job(api, JOB, job_id, token, timeout)
+
+
+def large_template(people: People, unit_name: str, rows: int) -> bytes:
+    """Many valid rows for one unit, as Excel saves them (write-only openpyxl keeps this quick)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("报名信息")
+    sheet.append([TITLE])
+    sheet.append(template_headers())
+    for n in range(1, rows + 1):
+        id_number, gender = people.id_number("450103", born_before=1990)
+        sheet.append([n, people.name(), "男" if gender == "MALE" else "女", "壮族", id_number, "中共党员", "大学本科",
+                      "法学", people.phone(), unit_name, "科员", "市场监管", "续职考试", f"GX{n:08d}", "在编在职",
+                      "2010-07-01", None])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -9,7 +9,6 @@ write is printed, not asserted.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -21,18 +20,15 @@ import time
 from pathlib import Path
 
 import httpx
-from openpyxl import Workbook
 
 from app.accounts.models import Role
 from app.db import Database
 from app.demo import People
-from app.imports.template import TITLE
 from app.migrate import migrate
-from app.registrations.fields import template_headers
 from tests.api import LOGIN, wait_until
 from tests.conftest import sqlite_settings
 from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
-from tests.imports.support import IMPORT, JOB
+from tests.imports.support import IMPORT, JOB, large_template
 from tests.private_servers import free_port
 
 ROWS = 10_000
@@ -41,22 +37,6 @@ CREATE = """mutation($i: RegistrationInput!) { createRegistration(input: $i) {
   registration { id } errors { code field message } } }"""
 UPDATE = """mutation($id: ID!, $i: RegistrationInput!) { updateRegistration(id: $id, input: $i) {
   registration { id } errors { code field message } } }"""
-
-
-def big_file(people: People, unit_name: str, rows: int) -> bytes:
-    """A filled template as Excel saves it (write-only openpyxl keeps this quick)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("报名信息")
-    sheet.append([TITLE])
-    sheet.append(template_headers())
-    for n in range(1, rows + 1):
-        id_number, gender = people.id_number("450103", born_before=1990)
-        sheet.append([n, people.name(), "男" if gender == "MALE" else "女", "壮族", id_number, "中共党员", "大学本科",
-                      "法学", people.phone(), unit_name, "科员", "市场监管", "续职考试", f"GX{n:08d}", "在编在职",
-                      "2010-07-01", None])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 class Writer(threading.Thread):
@@ -105,7 +85,7 @@ def test_api_writes_during_a_10000_row_import_never_meet_a_locked_database(tmp_p
     exam = make_exam_session(database)
     database.dispose()
     people = People(random.Random(11))
-    data = big_file(people, unit.name, ROWS)
+    data = large_template(people, unit.name, ROWS)
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": "", "STORAGE_DIR": str(settings.storage_dir),
