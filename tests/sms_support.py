@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from app.clock import now
 from app.db import Database
@@ -113,3 +119,28 @@ def ago(**delta: float):  # noqa: ANN201
     from datetime import timedelta
 
     return now() - timedelta(**delta)
+
+
+def outbox_statuses(database: Database) -> Counter[str]:
+    with database.session() as session:
+        rows = session.exec(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all()
+    return Counter({status.value: count for status, count in rows})
+
+
+def worker_process_env(base: Settings, namespace: str, fake: FakeAliyunSms, *, request_timeout: float,
+                       sending_lease: float) -> dict[str, str]:
+    """The environment of an `examreg worker` process sending through `fake`, sweeping every half second."""
+    return {
+        **os.environ, "DATABASE_URL": base.database_url, "REDIS_URL": base.redis_url,
+        "BROKER_NAMESPACE": namespace, "SMS_REQUEST_TIMEOUT_SECONDS": str(request_timeout),
+        "SMS_SENDING_LEASE_SECONDS": str(sending_lease), "SMS_PENDING_GRACE_SECONDS": "2",
+        "PERIODIC_INTERVALS": '{"sweep_sms_outbox": 0.5}', "PERIODIC_TICK_SECONDS": "0.1",
+        **{k.upper(): v if isinstance(v, str) else json.dumps(v) for k, v in aliyun_settings(fake).items()},
+    }
+
+
+def start_worker_process(env: dict[str, str], log: Path, *, threads: int) -> subprocess.Popen:
+    # Output goes to a file: a full pipe would stall the worker.
+    with log.open("w") as out:
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--threads", str(threads)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
