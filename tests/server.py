@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 
 from app.asgi import create_app
@@ -63,3 +65,18 @@ def serving(app, *, startup_timeout: float = 30) -> Iterator[str]:  # noqa: ANN0
         server.should_exit = True
         thread.join(timeout=30)
         listener.close()
+
+
+def wait_until_serving(process: subprocess.Popen, base_url: str, *, timeout: float = 90,
+                       path: str = "/readyz") -> None:
+    """Until `examreg serve` (or another server process) answers 200 at `path`; it exiting fails at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}{path}", timeout=2).status_code == 200:
+                return
+        if process.poll() is not None:
+            raise RuntimeError(f"the server process exited with code {process.returncode} before it answered")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server did not answer {path} within {timeout:g} s")
+        time.sleep(0.2)

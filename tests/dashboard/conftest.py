@@ -7,12 +7,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.server import wait_until_serving
 
 CHROMIUM = shutil.which("chromium") or next(
     (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.path.exists(p)), None)
@@ -78,17 +78,12 @@ class Servers:
             process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
                                        stdout=output, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        return process, base_url
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError(f"examreg serve did not start: {self._log(backend.name)[-2000:]}") from None
-                time.sleep(0.2)
+        try:
+            wait_until_serving(process, base_url, timeout=60)
+        except (RuntimeError, TimeoutError) as problem:
+            process.kill()
+            raise RuntimeError(f"examreg serve did not start ({problem}): {self._log(backend.name)[-2000:]}") from None
+        return process, base_url
 
     def _log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text()

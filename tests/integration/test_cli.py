@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
+
+from tests.server import wait_until_serving
 
 
 def run(env, *args, timeout=120):
@@ -42,16 +43,7 @@ def test_serve_migrates_and_answers(fresh_env):
     server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=fresh_env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_until_serving(server, f"http://127.0.0.1:{port}", timeout=60)
         page = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         with urllib.request.urlopen(page, timeout=5) as response:
             assert "graphiql" in response.read().decode().lower()  # GraphiQL outside production

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,6 +17,7 @@ from app.registrations.masking import mask_personal_numbers as scrub
 from app.sms.models import SmsStatus
 from tests.api import Api, error_codes, finished_job
 from tests.factories import PASSWORD, make_user
+from tests.server import wait_until_serving
 from tests.sms_support import make_sms
 
 REQUEST_HEALTH = "mutation RequestHealth { requestHealthCheck { job { id status } errors { code } } }"
@@ -124,15 +124,7 @@ def test_each_log_line_is_json_with_the_request_id_of_the_response(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "examreg serve did not start"
-            time.sleep(0.2)
+        wait_until_serving(server, base, path="/healthz")
         # a path carrying an ID number: the access log line must not keep it
         probe_response = httpx.get(f"{base}/downloads/110101199003074516", timeout=10)
         offered = httpx.post(f"{base}/graphql", json={"query": "{ me { username } }"},

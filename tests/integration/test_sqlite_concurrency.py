@@ -30,6 +30,7 @@ from tests.conftest import sqlite_settings
 from tests.factories import PASSWORD, candidate, make_exam_session, make_unit, make_user
 from tests.imports.support import IMPORT, JOB, large_template
 from tests.private_servers import free_port
+from tests.server import wait_until_serving
 
 ROWS = 10_000
 WRITERS = 4
@@ -95,12 +96,7 @@ def test_api_writes_during_a_10000_row_import_never_meet_a_locked_database(tmp_p
                                   stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        def up() -> bool:
-            try:
-                return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-        wait_until(up, timeout=90, what="examreg serve to answer")
+        wait_until_serving(server, base_url, path="/healthz")
         client = httpx.Client(base_url=base_url, timeout=120)
         login = client.post("/graphql", json={"query": LOGIN, "variables": {"u": admin.username, "p": PASSWORD}})
         token = login.json()["data"]["login"]["token"]
