@@ -67,16 +67,26 @@ def paginate(
     first: int | None,
     after: str | None,
     as_rows: bool = False,
+    selected: sa.Select | None = None,
 ) -> Page[T]:
     """One COUNT and one SELECT, whatever the page size.
 
     `as_rows`: plain records of the entity's columns instead of entities, with the same
     attributes; they load several times faster (for pages that are only shown).
+    `selected` (with `as_rows`): the SELECT of the records' columns, when a page needs only some
+    of them or a joined one; the conditions, the cursor, the order and the limit are added here.
     """
     limit = page_size(first)
     id_column: sa.ColumnElement[int] = entity.id  # type: ignore[attr-defined]
-    total = session.exec(select(func.count()).select_from(entity).where(*conditions)).one()
-    query = sa.select(entity.__table__) if as_rows else select(entity)  # type: ignore[attr-defined]
+    if as_rows:
+        # Plain Core statements: no ORM entities are loaded, so the ORM's execution has nothing to do.
+        table = entity.__table__  # type: ignore[attr-defined]
+        count = sa.select(func.count()).select_from(table).where(*conditions)
+        total = session.connection().execute(count).scalar_one()
+        query = sa.select(table) if selected is None else selected
+    else:
+        total = session.exec(select(func.count()).select_from(entity).where(*conditions)).one()
+        query = select(entity)
     query = query.where(*conditions)
     if after:
         query = query.where(id_column < decode_cursor(kind, after))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import Selection, SelectedField
 
 from app.errors import NotFound
 from app.pagination import Page
@@ -69,6 +71,28 @@ def connection_from(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
         ),
         total_count=page.total_count,
     )
+
+
+def node_fields(info: Info) -> set[str]:
+    """The GraphQL names of the fields a connection field's query selects on its nodes
+    (`edges { node { ... } }`), fragments included, so a page loads only what it shows.
+
+    @skip and @include are not evaluated: a page may load a column it then leaves out, never
+    miss one it shows."""
+    return {field.name
+            for connection in info.selected_fields
+            for edges in _selected(connection.selections, "edges")
+            for node in _selected(edges.selections, "node")
+            for field in _selected(node.selections)}
+
+
+def _selected(selections: Iterable[Selection], name: str | None = None) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if name is None or selection.name == name:
+                yield selection
+        else:  # a fragment spread or an inline fragment: its fields are selected here too
+            yield from _selected(selection.selections, name)
 
 
 def parse_id(value: strawberry.ID | str | int, *, what: str = "记录", field: str = "id") -> int:

@@ -7,12 +7,16 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.private import is_private
+from strawberry.utils.str_converters import to_camel_case
 
+from app.clock import now
 from app.errors import AppError
 from app.registrations import service
 from app.registrations.fields import DATA_KEYS
+from app.registrations.models import Registration
 from schema.audit import audit_full_id_view
-from schema.common import After, Connection, First, SessionId, connection_from, parse_id
+from schema.common import After, Connection, First, SessionId, connection_from, node_fields, parse_id
 from schema.errors import UserError, perform, require_user
 from schema.types import ExamTypeEnum, GenderEnum, PersonnelNatureEnum, RegistrationType, StatusEnum
 
@@ -63,6 +67,25 @@ class DeletePayload:
     errors: list[UserError] = strawberry.field(default_factory=list, description="错误 Errors")
 
 
+# A registration's GraphQL field name -> its Python name (a column's name, for most of them).
+_FIELDS = {f.graphql_name or to_camel_case(f.python_name): f.python_name
+           for f in RegistrationType.__strawberry_definition__.fields
+           if not is_private(f.type_annotation.annotation if f.type_annotation else None)}
+_COLUMNS = frozenset(Registration.__table__.c.keys())
+
+
+def listed_columns(shown: set[str]) -> frozenset[str] | None:
+    """The columns a list of registrations must load to show the fields `shown` (GraphQL names);
+    None: all of them."""
+    fields = {_FIELDS[name] for name in shown if name in _FIELDS}
+    if "blockers" in fields:
+        return None  # the checklist applies every rule to the whole record
+    columns = fields & _COLUMNS
+    if "overdue" in fields:
+        columns.add("due_at")
+    return frozenset(columns)
+
+
 def _filter(f: RegistrationFilterInput | None) -> service.RegistrationFilter:
     if f is None:
         return service.RegistrationFilter()
@@ -89,12 +112,14 @@ class RegistrationQueries:
         after: After = None,
     ) -> Connection[RegistrationType]:
         user = require_user(info)
+        shown = node_fields(info)
         page = service.list_registrations(
             info.context.session, user=user, session_id=parse_id(session_id, what="考试批次", field="sessionId"),
-            filter=_filter(filter), first=first, after=after,
+            filter=_filter(filter), first=first, after=after, columns=listed_columns(shown), unit_name="unit" in shown,
         )
         info.context.loaders.expect_registrations(page.rows)
-        return connection_from(page, lambda r: RegistrationType.of(r, full=False))
+        moment = now()
+        return connection_from(page, lambda r: RegistrationType.listed(r, moment=moment))
 
     @strawberry.field(description="单条报名信息（完整身份证号码和手机号码）；无权查看时返回 null One registration in full")
     def registration(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -229,6 +230,8 @@ class RegistrationType:
     unit_id: strawberry.Private[int]
     registration_id: strawberry.Private[int]
     record: strawberry.Private[Registration]
+    # Read with the row in lists (see listed); otherwise the unit comes from its loader.
+    unit_name: strawberry.Private[str | None]
 
     @strawberry.field(description="提交前还需处理的事项（空表示可以提交；已提交的记录为空）What still blocks submission")
     def blockers(self, info: Info) -> list[Blocker]:
@@ -242,6 +245,8 @@ class RegistrationType:
 
     @strawberry.field(description="工作单位 The candidate's unit")
     def unit(self, info: Info) -> UnitRef:
+        if self.unit_name is not None:
+            return UnitRef(id=strawberry.ID(str(self.unit_id)), name=self.unit_name)
         unit = info.context.loaders.unit.load(self.unit_id)
         return UnitRef(id=strawberry.ID(str(unit.id)), name=unit.name)
 
@@ -264,8 +269,30 @@ class RegistrationType:
             work_start_date=r.work_start_date, remarks=r.remarks, rollback_used=r.rollback_used,
             due_at=r.due_at, overdue=r.due_at is not None and r.due_at < now(),
             created_at=r.created_at, updated_at=r.updated_at, unit_id=r.unit_id, registration_id=r.id,
-            record=r,
+            record=r, unit_name=None,
         )
+
+    @classmethod
+    def listed(cls, r: Any, *, moment: datetime) -> RegistrationType:  # noqa: ANN401
+        """A row of a list, masked, from a record of only the columns the query selects (see
+        schema.registrations.listed_columns) and perhaps `unit_name`. The fields of columns that
+        were not loaded are left unset: nothing resolves them."""
+        item = cls.__new__(cls)
+        fields = vars(item)
+        fields.update(vars(r))
+        fields.setdefault("unit_name", None)
+        fields["id"] = strawberry.ID(str(r.id))
+        fields["registration_id"] = r.id
+        fields["record"] = r
+        if "session_id" in fields:
+            fields["session_id"] = strawberry.ID(str(r.session_id))
+        if "id_number" in fields:
+            fields["id_number"] = mask_id_number(r.id_number)
+        if "phone" in fields:
+            fields["phone"] = mask_phone(r.phone)
+        if "due_at" in fields:
+            fields["overdue"] = r.due_at is not None and r.due_at < moment
+        return item
 
 
 @strawberry.type(name="ExamSession", description="考试批次 An exam session and its registration window")

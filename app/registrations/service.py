@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,9 @@ from app.registrations.workflow import check_deletable, status_after_edit
 from app.reviews.chain import awaiting_review_by
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit
+
+
+LISTED_ALWAYS = frozenset({"id", "unit_id"})
 
 
 @dataclass(frozen=True)
@@ -118,11 +121,27 @@ def list_registrations(
     filter: RegistrationFilter | None = None,
     first: int | None = None,
     after: str | None = None,
+    columns: Collection[str] | None = None,
+    unit_name: bool = False,
 ) -> Page[Registration]:
-    """A page to show: read-only rows with the attributes of Registration, not entities."""
+    """A page to show: read-only rows with the attributes of Registration, not entities.
+
+    `columns`: the names of the only columns to load (the id and the unit's are always loaded);
+    None loads every column. `unit_name`: each row also holds its unit's name as `unit_name`.
+    """
     conditions = listed_conditions(user=user, session_id=session_id, filter=filter)
+    table = Registration.__table__
+    if columns is None:
+        chosen = list(table.c)
+    else:
+        chosen = [table.c.id, table.c.unit_id, *(table.c[name] for name in sorted(set(columns) - LISTED_ALWAYS))]
+    selected = sa.select(*chosen)
+    if unit_name:
+        units = Unit.__table__
+        selected = selected.add_columns(units.c.name.label("unit_name")).join(units, units.c.id == table.c.unit_id)
     return paginate(
-        session, Registration, kind="registration", conditions=conditions, first=first, after=after, as_rows=True
+        session, Registration, kind="registration", conditions=conditions, first=first, after=after, as_rows=True,
+        selected=selected,
     )
 
 

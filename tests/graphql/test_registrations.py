@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.clock import now
 from app.registrations.models import RegistrationStatus as S
 from tests.api import Api, error_codes
 from tests.factories import PASSWORD, candidate, make_exam_session, make_registration, make_unit, make_user
@@ -151,3 +155,63 @@ def test_unique_id_number_per_session_holds_in_the_database(backend):
     except sa.exc.IntegrityError:
         return
     raise AssertionError("the database accepted a second registration of the same ID number")
+
+
+REGISTRATION_FIELDS = {  # every field of Registration, with a selection under the objects
+    "id": "", "sessionId": "", "status": "", "name": "", "gender": "", "ethnicity": "", "idNumber": "",
+    "politicalStatus": "", "education": "", "major": "", "phone": "", "position": "", "enforcementField": "",
+    "examType": "", "certificateNumber": "", "personnelNature": "", "workStartDate": "", "remarks": "",
+    "rollbackUsed": "", "dueAt": "", "overdue": "", "createdAt": "", "updatedAt": "",
+    "blockers": "{ code field message }", "photo": "{ status }", "unit": "{ id name }",
+    "history": "{ action toStatus actor { username } }",
+}
+
+
+def test_a_list_loads_only_the_columns_it_shows_and_shows_each_field_as_a_full_row_does(backend):
+    """A page selects only the columns of the fields asked for (fragments included); each field alone,
+    or through a fragment, answers what it answers beside all the others (which load every column)."""
+    db = backend.database
+    exam = make_exam_session(db)
+    unit = make_unit(db)
+    for status in (S.DRAFT, S.PENDING_INITIAL, S.PENDING_FINAL, S.APPROVED):
+        make_registration(db, unit=unit, exam=exam, status=status, position="科员", major="法学",
+                          due_at=now() + timedelta(days=-1 if status == S.PENDING_INITIAL else 2)
+                          if status in (S.PENDING_INITIAL, S.PENDING_FINAL) else None)
+    token = Api(backend.client).login(make_user(db, role=Role.REGION_REVIEWER).username, PASSWORD)
+    api = Api(backend.client)
+    selection = " ".join(f"{name} {inner}" for name, inner in REGISTRATION_FIELDS.items())
+    full = api.data(f"query($s: ID!) {{ registrations(sessionId: $s) {{ edges {{ node {{ {selection} }} }} }} }}",
+                    {"s": exam.id}, token=token)["registrations"]["edges"]
+    assert len(full) == 4 and any(e["node"]["overdue"] for e in full)
+    assert all("*" in e["node"]["idNumber"] and "*" in e["node"]["phone"] for e in full)
+    for name, inner in REGISTRATION_FIELDS.items():
+        for query in (
+            f"query($s: ID!) {{ registrations(sessionId: $s) {{ edges {{ node {{ {name} {inner} }} }} }} }}",
+            f"query($s: ID!) {{ registrations(sessionId: $s) {{ ...Page }} }} "
+            f"fragment Page on RegistrationConnection {{ edges {{ node {{ ... on Registration {{ ...Field }} }} }} }} "
+            f"fragment Field on Registration {{ {name} {inner} }}",
+        ):
+            alone = api.data(query, {"s": exam.id}, token=token)["registrations"]["edges"]
+            assert [e["node"][name] for e in alone] == [e["node"][name] for e in full], name
+
+    with counted_selects(db.engine) as statements:
+        api.data("query($s: ID!) { registrations(sessionId: $s) { edges { node { name overdue unit { name } } } } }",
+                 {"s": exam.id}, token=token)
+    page = next(s for s in statements if "ORDER BY" in s)
+    assert "due_at" in page and "id_number" not in page and "remarks" not in page and "unit.name" in page
+    assert not any(s.lstrip().startswith("SELECT unit.") for s in statements)  # the name came with the rows
+
+
+@contextmanager
+def counted_selects(engine: sa.Engine):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # noqa: ANN001
+        if statement.lstrip().startswith("SELECT"):
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
