@@ -75,10 +75,7 @@ class Database:
         return self.engine.dialect.name
 
     def session(self) -> Session:
-        session = Session(self.engine, expire_on_commit=False, info={"sender": self.sender})
-        event.listen(session, "after_commit", _run_after_commit)
-        event.listen(session, "after_rollback", _drop_after_commit)
-        return session
+        return _AfterCommitSession(self.engine, expire_on_commit=False, info={"sender": self.sender})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -125,3 +122,13 @@ def _run_after_commit(session: Session) -> None:
 
 def _drop_after_commit(session: Session) -> None:
     session.info.pop("after_commit", None)
+
+
+class _AfterCommitSession(Session):
+    """Sessions of Database.session(): they run the work queued with after_commit. The listeners
+    are on the class, registered once; on each session they cost every request (GraphQL opens one)
+    a tenth of a millisecond."""
+
+
+event.listen(_AfterCommitSession, "after_commit", _run_after_commit)
+event.listen(_AfterCommitSession, "after_rollback", _drop_after_commit)
