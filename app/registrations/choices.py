@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.registrations.models import ExamType, Gender, PersonnelNature
+from app.registrations.kinds import ExamType, Gender, PersonnelNature
 
 GENDER_LABELS: dict[Gender, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
 EXAM_TYPE_LABELS: dict[ExamType, str] = {

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models_base import enum_column, timestamp
+from app.registrations.kinds import ExamType, Gender, PersonnelNature
 
 
 class RegistrationStatus(StrEnum):
@@ -19,21 +20,6 @@ class RegistrationStatus(StrEnum):
     APPROVED = "APPROVED"
     ROLLBACK_REQUESTED = "ROLLBACK_REQUESTED"
     TRAINING_OPENED = "TRAINING_OPENED"
-
-
-class Gender(StrEnum):
-    MALE = "MALE"
-    FEMALE = "FEMALE"
-
-
-class ExamType(StrEnum):
-    QUALIFICATION = "QUALIFICATION"  # 资格考试
-    RENEWAL = "RENEWAL"  # 续职考试
-
-
-class PersonnelNature(StrEnum):
-    STAFF = "STAFF"  # 在编在职
-    ENTRUSTED = "ENTRUSTED"  # 受委托
 
 
 class RegistrationData(SQLModel):

@@ -34,7 +34,7 @@ from app.registrations.choices import (
     canonical,
 )
 from app.registrations.fields import BY_API, BY_KEY, DATA_KEYS
-from app.registrations.models import ExamType, Gender, PersonnelNature
+from app.registrations.kinds import ExamType, Gender, PersonnelNature
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER = re.compile(r"\d{17}[\dX]")
