@@ -12,7 +12,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.imports.reading import EXPECTED, SheetRows
+from app.imports.layout import EXPECTED
 from app.imports.rows import RowError
 from app.imports.template import TITLE
 from app.spreadsheets import safe_cell
@@ -21,7 +21,7 @@ RED = PatternFill("solid", fgColor="FFC7CE")
 ERROR_HEADER = "错误说明"
 
 
-def error_workbook(data: bytes, sheet_rows: SheetRows, errors: list[RowError]) -> bytes:
+def error_workbook(data: bytes, sheet_name: str, header_row: int, errors: list[RowError]) -> bytes:
     """The user's own workbook marked up; a fresh copy of the rows if theirs cannot be edited."""
     by_row: dict[int, list[RowError]] = defaultdict(list)
     for error in errors:
@@ -30,11 +30,11 @@ def error_workbook(data: bytes, sheet_rows: SheetRows, errors: list[RowError]) -
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
             book = load_workbook(io.BytesIO(data))
-        sheet = book[sheet_rows.sheet]
+        sheet = book[sheet_name]
     except Exception:  # noqa: BLE001  any workbook openpyxl cannot edit gets a clean copy instead
-        book, sheet = _fresh_copy(sheet_rows)
+        book, sheet = _fresh_copy(data)
     error_column = len(EXPECTED) + 1
-    header = sheet.cell(sheet_rows.header_row, error_column, ERROR_HEADER)
+    header = sheet.cell(header_row, error_column, ERROR_HEADER)
     header.font = Font(bold=True, color="C00000")
     sheet.column_dimensions[get_column_letter(error_column)].width = 60
     for row, row_errors in by_row.items():
@@ -53,7 +53,10 @@ def error_workbook(data: bytes, sheet_rows: SheetRows, errors: list[RowError]) -
     return out.getvalue()
 
 
-def _fresh_copy(sheet_rows: SheetRows) -> tuple[Workbook, Any]:
+def _fresh_copy(data: bytes) -> tuple[Workbook, Any]:
+    from app.imports.reading import read_template
+
+    sheet_rows = read_template(data)
     book = Workbook()
     sheet = book.active
     sheet.title = "报名信息"

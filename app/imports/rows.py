@@ -32,7 +32,10 @@ class RowError:
 class CheckedRows:
     valid: dict[int, dict[str, Any]] = field(default_factory=dict)  # Excel row -> cleaned values
     errors: list[RowError] = field(default_factory=list)
-    first_seen: dict[str, int] = field(default_factory=dict)  # ID number -> the first row that has it
+    # Every row's cleaned ID number in row order (also of rows with other problems), for the
+    # file-wide duplicate rule; `drop_duplicates` empties it.
+    id_numbers: list[tuple[int, str]] = field(default_factory=list)
+    size: int = 0  # rows checked
 
     def fail(self, row: int, problem: FieldProblem) -> None:
         spec = BY_API.get(problem.field or "")
@@ -44,14 +47,18 @@ class CheckedRows:
         return {e.row for e in self.errors}
 
 
-def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str, into: CheckedRows | None = None) -> CheckedRows:
-    """Every row on its own, then duplicates inside the file.
+def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str,
+               first_seen: dict[str, int] | None = None) -> CheckedRows:
+    """Every row on its own (`check_each`), then duplicates inside the file (`drop_duplicates`)."""
+    checked = check_each(rows, unit_name=unit_name)
+    drop_duplicates(checked, {} if first_seen is None else first_seen)
+    return checked
 
-    `into` carries on from earlier rows of the same file (a file is checked a batch at a time).
-    """
-    checked = into if into is not None else CheckedRows()
+
+def check_each(rows: list[tuple[int, list[Any]]], *, unit_name: str) -> CheckedRows:
+    """Each row with the shared registration rules, plus the template's own: 工作单位 is the importer's unit."""
+    checked = CheckedRows(size=len(rows))
     wanted_unit = _comparable(unit_name)
-    first_seen = checked.first_seen
     for number, row in rows:
         raw: dict[str, Any] = {key: (value or None) if type(value := row[column]) is str else cells.text(value)
                                for key, column in TEXT_COLUMNS}
@@ -73,14 +80,20 @@ def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str, into: Check
                 checked.fail(number, _with_hint(problem, raw["id_number"]))
         else:
             checked.valid[number] = cleaned.values
-        key = cleaned.values.get("id_number")
-        if key:
-            if key in first_seen:
-                checked.fail(number, FieldProblem(
-                    ErrorCode.DUPLICATE_ID_NUMBER, f"身份证号码与第{first_seen[key]}行重复，同一人只能报名一次", "idNumber"))
-            else:
-                first_seen[key] = number
+        if key := cleaned.values.get("id_number"):
+            checked.id_numbers.append((number, key))
     return checked
+
+
+def drop_duplicates(checked: CheckedRows, first_seen: dict[str, int]) -> None:
+    """A later row with an ID number an earlier row has fails; `first_seen` carries on across batches of a file."""
+    for number, key in checked.id_numbers:
+        if key in first_seen:
+            checked.fail(number, FieldProblem(
+                ErrorCode.DUPLICATE_ID_NUMBER, f"身份证号码与第{first_seen[key]}行重复，同一人只能报名一次", "idNumber"))
+        else:
+            first_seen[key] = number
+    checked.id_numbers = []
 
 
 def _with_hint(problem: FieldProblem, id_number: str | None) -> FieldProblem:

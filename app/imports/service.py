@@ -1,10 +1,11 @@
 """Importing registrations from the official template, in the background.
 
 The request only checks the file cheaply, stores it and queues a job. The worker
-reads it (calamine), checks every row with the shared rules, and writes all the
-rows in ONE transaction together with the job's result, so a crash or a kill
-never leaves part of a file imported. A job whose worker died is re-queued by
-the job sweeper (app/jobs.py).
+reads it (calamine, in a child process) and checks every row with the shared
+rules, a batch at a time; each batch of new rows is written while the next one
+is read and checked. The rows become visible only in ONE transaction together
+with the job's result, so a crash or a kill never leaves part of a file
+imported. A job whose worker died is re-queued by the job sweeper (app/jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -26,13 +27,13 @@ from sqlmodel import Session, select
 from app.accounts.models import User
 from app.auth.permissions import require_unit_admin
 from app.clock import UTCDateTime, now
-from app.db import Database
+from app.db import WRITE_OPTION, Database
 from app.errors import AppError, ErrorCode, FieldProblem
 from app.exams.service import get_exam_session, require_window_open
 from app.imports.package import BadWorkbook, inspect_workbook
-from app.imports.reading import SheetRows, read_template
+from app.imports.reading import read_checked
 from app.imports.report import error_workbook
-from app.imports.rows import CheckedRows, check_rows
+from app.imports.rows import CheckedRows, RowError
 from app.jobs import (
     ACTOR_FOR_KIND,
     MAX_JOB_ATTEMPTS,
@@ -53,11 +54,9 @@ from app.units.models import Unit
 log = logging.getLogger(__name__)
 ACTOR = "import_registrations"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-CHECK_BATCH = 500
 PROGRESS_SECONDS = 0.5  # progress writes are throttled: each is a transaction of its own
 MAX_STORED_ROW_ERRORS = 2000  # the error workbook has all of them
 IN_CHUNK = 5000  # SQLite allows 32766 parameters
-INSERT_CHUNK = 5000
 HISTORY_COLUMNS = ["registration_id", "actor_id", "actor_role", "action", "from_status", "to_status", "comment", "at"]
 HISTORY_COMMENT = "批量导入"
 
@@ -167,135 +166,260 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
         unit = session.get(Unit, job.unit_id)
         if policy != ImportPolicy.VALIDATE_ONLY:
             require_window_open(exam)
-    sheet_rows = read_template(data)
-    if not sheet_rows.rows:
-        raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
-    heartbeat(database, job, total=len(sheet_rows.rows), processed=0)
-    checked = _check_in_batches(database, job, sheet_rows, unit.name)
-    total = len(sheet_rows.rows)
-    with database.session() as session:
-        plan = _plan(session, checked, job, on_existing)
-    if not checked.errors:
-        sheet_rows.rows.clear()  # only an error workbook would need the raw cells again
-    write = policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not checked.errors)
-    errors = sorted(checked.errors, key=lambda e: (e.row, e.column or ""))
-    report_key = None
-    if errors:
-        report_key = storage.put(error_workbook(data, sheet_rows, errors), folder="reports", suffix=".xlsx").key
-    heartbeat(database, job)
-    result = {
-        "policy": policy.value, "total": total, "invalid": len(checked.bad_rows),
-        "created": len(plan.create) if write else 0, "updated": len(plan.update) if write else 0,
-        "skipped": len(plan.skip), "written": write and bool(plan.create or plan.update),
-        "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
-    }
-    result["message"] = _summary(policy, result)
-    with database.transaction() as session:
-        if write:
-            _write(session, job, plan)
-        _record_result(session, job, result, report_key)
-
-
-def _check_in_batches(database: Database, job: Job, sheet_rows: SheetRows, unit_name: str) -> CheckedRows:
-    """Every row, a batch at a time; progress is written at most every PROGRESS_SECONDS."""
-    checked = CheckedRows()
-    rows = sheet_rows.rows
-    reported = time.monotonic()
-    for start in range(0, len(rows), CHECK_BATCH):
-        check_rows(rows[start:start + CHECK_BATCH], unit_name=unit_name, into=checked)
-        if time.monotonic() - reported >= PROGRESS_SECONDS:
-            heartbeat(database, job, processed=min(start + CHECK_BATCH, len(rows)))
-            reported = time.monotonic()
-    return checked
+    errors: list[RowError] = []
+    plan = _Plan()
+    with (read_checked(data, unit_name=unit.name) as reading, _rows_writer(database, job) as writer,
+          database.engine.connect() as lookup):
+        sheet = reading.sheet
+        if not sheet.total:
+            raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
+        heartbeat(database, job, total=sheet.total, processed=0)
+        processed, reported = 0, time.monotonic()
+        for checked in reading:
+            # Rows go to the database while the next batch is read and checked; they count
+            # only when the job's result is committed with them (below).
+            batch = _plan(lookup, checked, job, on_existing)
+            errors += checked.errors
+            if policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors):
+                writer.add(batch.create)
+            plan.merge(batch)
+            processed += checked.size
+            if time.monotonic() - reported >= PROGRESS_SECONDS:
+                heartbeat(database, job, processed=processed)
+                reported = time.monotonic()
+        write = policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors)
+        errors.sort(key=lambda e: (e.row, e.column or ""))
+        report_key = None
+        if errors:
+            report = error_workbook(data, sheet.name, sheet.header_row, errors)
+            report_key = storage.put(report, folder="reports", suffix=".xlsx").key
+        heartbeat(database, job)
+        result = {
+            "policy": policy.value, "total": sheet.total, "invalid": len({e.row for e in errors}),
+            "created": writer.count if write else 0, "updated": len(plan.update) if write else 0,
+            "skipped": len(plan.skip), "written": write and bool(writer.count or plan.update),
+            "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
+        }
+        result["message"] = _summary(policy, result)
+        writer.commit(write=write, updates=plan.update, result=result, report_key=report_key)
 
 
 class _Plan:
     def __init__(self) -> None:
         self.create: list[dict[str, Any]] = []
-        self.update: list[tuple[Registration, dict[str, Any]]] = []
+        self.update: list[tuple[sa.Row[Any], dict[str, Any]]] = []  # (the record as it is, the file's values)
         self.skip: list[int] = []
 
+    def merge(self, other: _Plan) -> None:
+        self.update += other.update
+        self.skip += other.skip
 
-def _plan(session: Session, checked: CheckedRows, job: Job, on_existing: ExistingRecords) -> _Plan:
-    """Which valid rows are new, which update this unit's records, which clash with another unit."""
+
+def _plan(lookup: sa.Connection, checked: CheckedRows, job: Job, on_existing: ExistingRecords) -> _Plan:
+    """Which valid rows of a batch are new, which update this unit's records, which clash with another unit."""
     plan = _Plan()
-    existing = _existing(session, job.session_id, [v["id_number"] for v in checked.valid.values()])
+    existing = _existing(lookup, job.session_id, [v["id_number"] for v in checked.valid.values()])
     for number, values in sorted(checked.valid.items()):
         found = existing.get(values["id_number"])
         if found is None:
             plan.create.append(values)
             continue
-        registration, unit_name = found
-        if registration.unit_id != job.unit_id:
+        if found.unit_id != job.unit_id:
             checked.fail(number, FieldProblem(
                 ErrorCode.DUPLICATE_ID_NUMBER,
-                f"该身份证号码在本次考试中已由其他单位（{unit_name}）报名，同一人每次考试只能报名一次", "idNumber"))
+                f"该身份证号码在本次考试中已由其他单位（{found.unit_name}）报名，同一人每次考试只能报名一次", "idNumber"))
         elif on_existing == ExistingRecords.SKIP:
             plan.skip.append(number)
-        elif registration.status not in EDITABLE:
+        elif found.status not in EDITABLE:
             checked.fail(number, FieldProblem(
                 ErrorCode.INVALID_STATE, "本单位已报名此人，且报名信息已终审通过或已开通培训，不能通过导入修改", "idNumber"))
         else:
-            plan.update.append((registration, values))
+            plan.update.append((found, values))
     return plan
 
 
-def _existing(session: Session, session_id: int, id_numbers: Iterable[str]) -> dict[str, tuple[Registration, str]]:
-    found: dict[str, tuple[Registration, str]] = {}
-    for among in _id_number_filters(session, list(id_numbers)):
-        rows = session.exec(
-            select(Registration, Unit.name).join(Unit, Unit.id == Registration.unit_id).where(
-                Registration.session_id == session_id, among))
-        for registration, unit_name in rows:
-            found[registration.id_number] = (registration, unit_name)
+def _existing(lookup: sa.Connection, session_id: int, id_numbers: list[str]) -> dict[str, sa.Row[Any]]:
+    """This session's registrations of these ID numbers, with their unit's name; one short read."""
+    found: dict[str, sa.Row[Any]] = {}
+    try:
+        for among in _id_number_filters(lookup, id_numbers):
+            rows = lookup.execute(
+                sa.select(Registration.id, Registration.id_number, Registration.unit_id, Registration.status,
+                          Registration.version, Unit.name.label("unit_name"))
+                .join(Unit, Unit.id == Registration.unit_id)
+                .where(Registration.session_id == session_id, among))
+            for row in rows:
+                found[row.id_number] = row
+    finally:
+        lookup.rollback()  # no read transaction (nor SQLite snapshot) is held between batches
     return found
 
 
-def _id_number_filters(session: Session, numbers: list[str]) -> list[sa.ColumnElement[bool]]:
+def _id_number_filters(lookup: sa.Connection, numbers: list[str]) -> list[sa.ColumnElement[bool]]:
     """PostgreSQL takes all the numbers as one array; SQLite a bounded IN list at a time."""
-    if numbers and session.get_bind().dialect.name == "postgresql":
+    if numbers and lookup.dialect.name == "postgresql":
         return [Registration.id_number == sa.any_(sa.bindparam("numbers", numbers, type_=ARRAY(sa.String)))]
     return [Registration.id_number.in_(numbers[start:start + IN_CHUNK]) for start in range(0, len(numbers), IN_CHUNK)]
 
 
-def _write(session: Session, job: Job, plan: _Plan) -> None:
-    """Core bulk inserts: one executemany for the rows, one for their history."""
-    at = now()
-    if plan.create:
-        connection = session.connection()
-        fixed = {"session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
-                 "rollback_used": False, "created_by": job.created_by, "created_at": at, "updated_at": at,
-                 "version": 1}
-        if connection.dialect.name == "postgresql":
-            ids = _new_ids(connection, len(plan.create))
-            _copy_rows(connection, plan.create, fixed, ids)
-            _copy_history(connection, ids, job, at)
-        else:
-            _executemany_rows(connection, plan.create, fixed)
-            # Their history rows are written by the database from the rows just inserted.
-            connection.execute(sa.insert(ReviewAction).from_select(
-                HISTORY_COLUMNS,
-                sa.select(Registration.id, sa.literal(job.created_by), sa.literal("UNIT_ADMIN"),
-                          sa.literal(ReviewActionKind.CREATE.value), sa.null(),
-                          sa.literal(RegistrationStatus.DRAFT.value), sa.literal(HISTORY_COMMENT),
-                          sa.literal(at, UTCDateTime()))
-                .where(Registration.session_id == job.session_id, Registration.unit_id == job.unit_id,
-                       Registration.created_at == at,
-                       ~sa.exists().where(ReviewAction.registration_id == Registration.id)),
-            ))
-    for registration, values in plan.update:
+@contextmanager
+def _rows_writer(database: Database, job: Job) -> Iterator[_SqliteRows | _PostgresRows]:
+    writer = _PostgresRows(database, job) if database.dialect == "postgresql" else _SqliteRows(database, job)
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
+class _NewRows:
+    """New registrations written a batch at a time while the file is read, and the job's result with them.
+
+    `commit` makes the rows (when `write`), their history, the updates of this unit's
+    records and the job's result one transaction; anything else leaves nothing behind.
+    """
+
+    def __init__(self, database: Database, job: Job) -> None:
+        self.database, self.job, self.count = database, job, 0
+        self.at = now()
+        self.fixed = {"session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
+                      "rollback_used": False, "created_by": job.created_by, "created_at": self.at,
+                      "updated_at": self.at, "version": 1}
+        self._connection: sa.Connection | None = None
+
+    def _final_writes(self, connection: sa.Connection, *, write: bool,
+                      updates: list[tuple[sa.Row[Any], dict[str, Any]]], result: dict[str, Any],
+                      report_key: str | None) -> None:
+        if write:
+            _update_existing(connection, self.job, updates, self.at)
+        _record_result(connection, self.job, result, report_key)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+
+class _SqliteRows(_NewRows):
+    """On SQLite the rows wait in a temporary table of one connection (which takes no lock on the
+    database, so other writers and the progress updates go on), then one INSERT ... SELECT moves
+    them into the table under the write lock, in C."""
+
+    STAGE = "temp.import_rows"
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        names, tuples = _row_tuples(rows, self.fixed, text_dates=True)
+        if self._connection is None:
+            self._connection = self.database.engine.connect()
+            self._connection.exec_driver_sql(f"DROP TABLE IF EXISTS {self.STAGE}")
+            self._connection.exec_driver_sql(
+                f"CREATE TABLE {self.STAGE} AS SELECT {', '.join(names)} FROM registration WHERE 0")
+            self._connection.commit()
+        cursor = self._connection.connection.driver_connection.cursor()
+        # A transaction of its own that writes the temporary table only: no lock on the database.
+        cursor.execute("BEGIN")
+        try:
+            cursor.executemany(f"INSERT INTO {self.STAGE} VALUES ({', '.join('?' * len(names))})", tuples)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+        self.count += len(rows)
+
+    def commit(self, *, write: bool, updates: list[tuple[sa.Row[Any], dict[str, Any]]], result: dict[str, Any],
+               report_key: str | None) -> None:
+        connection = self._connection or self.database.engine.connect()
+        self._connection = connection
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            if write and self.count:
+                names = [c.name for c in Registration.__table__.columns if c.name != "id"]
+                columns = ", ".join(names)
+                # Under the write lock the new ids are all above the largest before.
+                before = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM registration").scalar_one()
+                connection.exec_driver_sql(
+                    f"INSERT INTO registration ({columns}) SELECT {columns} FROM {self.STAGE} ORDER BY rowid")
+                _insert_history(connection, self.job, self.at, after_id=before)
+            self._final_writes(connection, write=write, updates=updates, result=result, report_key=report_key)
+
+    def close(self) -> None:
+        if self._connection is not None and self.count:
+            try:
+                self._connection.exec_driver_sql(f"DROP TABLE IF EXISTS {self.STAGE}")
+                self._connection.commit()
+            except Exception:  # noqa: BLE001  the next import drops it first anyway; keep the original error
+                log.warning("could not drop the import's staging table", exc_info=True)
+                self._connection.invalidate()
+        super().close()
+
+
+class _PostgresRows(_NewRows):
+    """On PostgreSQL the rows are COPYed straight into the table, inside the import's one
+    transaction: nobody else sees them before the result is committed with them."""
+
+    def _open(self) -> sa.Connection:
+        if self._connection is None:
+            self._connection = self.database.engine.connect().execution_options(**{WRITE_OPTION: True})
+            self._connection.begin()
+        return self._connection
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        import psycopg
+
+        connection = self._open()
+        try:
+            ids = _new_ids(connection, len(rows))
+            _copy_rows(connection, rows, self.fixed, ids)
+            _copy_history(connection, ids, self.job, self.at)
+        except psycopg.IntegrityError as exc:  # someone registered one of these people meanwhile
+            raise sa.exc.IntegrityError("COPY registration", None, exc) from exc
+        self.count += len(rows)
+
+    def commit(self, *, write: bool, updates: list[tuple[sa.Row[Any], dict[str, Any]]], result: dict[str, Any],
+               report_key: str | None) -> None:
+        connection = self._open()
+        if not write:
+            connection.rollback()  # rows written as the file was read, of a file that is not to be imported
+            connection.begin()
+        try:
+            self._final_writes(connection, write=write, updates=updates, result=result, report_key=report_key)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+
+
+def _insert_history(connection: sa.Connection, job: Job, at: datetime, *, after_id: int) -> None:
+    """The CREATE history rows of the rows just inserted (ids above `after_id`), written by the database."""
+    connection.execute(sa.insert(ReviewAction).from_select(
+        HISTORY_COLUMNS,
+        sa.select(Registration.id, sa.literal(job.created_by), sa.literal("UNIT_ADMIN"),
+                  sa.literal(ReviewActionKind.CREATE.value), sa.null(),
+                  sa.literal(RegistrationStatus.DRAFT.value), sa.literal(HISTORY_COMMENT),
+                  sa.literal(at, UTCDateTime()))
+        .where(Registration.id > after_id, Registration.session_id == job.session_id,
+               Registration.unit_id == job.unit_id, Registration.created_at == at),
+    ))
+
+
+def _update_existing(connection: sa.Connection, job: Job, updates: list[tuple[sa.Row[Any], dict[str, Any]]],
+                     at: datetime) -> None:
+    """This unit's records the file updates (onExisting UPDATE), each only if nobody changed it meanwhile."""
+    for registration, values in updates:
         status = status_after_edit(registration.status)
-        changed = session.execute(
+        changed = connection.execute(
             sa.update(Registration)
             .where(Registration.id == registration.id, Registration.version == registration.version)
             .values(**{k: values[k] for k in DATA_KEYS}, status=status, updated_at=at,
-                    version=Registration.version + 1)
-            .execution_options(synchronize_session=False))
+                    version=Registration.version + 1))
         if changed.rowcount != 1:
             raise sa.exc.IntegrityError("concurrent edit", None, Exception("version changed"))
-        session.add(ReviewAction(registration_id=registration.id, actor_id=job.created_by, actor_role="UNIT_ADMIN",
-                                 action=ReviewActionKind.EDIT, from_status=registration.status, to_status=status,
-                                 comment="批量导入更新"))
+        connection.execute(sa.insert(ReviewAction).values(
+            registration_id=registration.id, actor_id=job.created_by, actor_role="UNIT_ADMIN",
+            action=ReviewActionKind.EDIT, from_status=registration.status, to_status=status,
+            comment="批量导入更新", at=at))
 
 
 def _new_ids(connection: sa.Connection, count: int) -> list[int]:
@@ -324,21 +448,6 @@ def _copy_history(connection: sa.Connection, ids: list[int], job: Job, at: datet
     with cursor.copy(f"COPY {ReviewAction.__table__.name} ({', '.join(HISTORY_COLUMNS)}) FROM STDIN") as copy:
         for row_id in ids:
             copy.write_row((row_id, *shared))
-
-
-def _executemany_rows(connection: sa.Connection, rows: list[dict[str, Any]], fixed: dict[str, Any]) -> None:
-    """sqlite3's own executemany (a C loop) on ready-made tuples, a chunk at a time."""
-    names, tuples = _row_tuples(rows, fixed, text_dates=True)
-    sql = f"INSERT INTO registration ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    cursor = connection.connection.driver_connection.cursor()
-    chunk: list[tuple[Any, ...]] = []
-    for row in tuples:
-        chunk.append(row)
-        if len(chunk) == INSERT_CHUNK:
-            cursor.executemany(sql, chunk)
-            chunk.clear()
-    if chunk:
-        cursor.executemany(sql, chunk)
 
 
 def _row_tuples(rows: list[dict[str, Any]], fixed: dict[str, Any], *, text_dates: bool) -> tuple[list[str], Any]:
@@ -377,12 +486,11 @@ def _plain(value: Any, *, text_dates: bool = False) -> Any:
     return value
 
 
-def _record_result(session: Session, job: Job, result: dict[str, Any], report_key: str | None) -> None:
-    done = session.execute(
+def _record_result(connection: sa.Connection, job: Job, result: dict[str, Any], report_key: str | None) -> None:
+    done = connection.execute(
         sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.attempts == job.attempts)
         .values(status=JobStatus.SUCCEEDED, result=result, error_report_key=report_key, processed=result["total"],
-                finished_at=now(), heartbeat_at=now())
-        .execution_options(synchronize_session=False))
+                finished_at=now(), heartbeat_at=now()))
     if done.rowcount != 1:
         # The sweeper gave this attempt up (and re-queued it): roll our writes back.
         raise _Superseded()

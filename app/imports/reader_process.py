@@ -1,0 +1,109 @@
+"""The child process that reads an uploaded workbook's cells with calamine, and checks rows.
+
+calamine (Rust) sizes a sheet by the rectangle from its first to its last cell: a 2 KB
+workbook with cells in A1 and XFD1048576 asks for 512 GB and aborts the whole process,
+which no Python `except` can catch. So the cells are read here, under an address-space
+and CPU limit, and the importing process only ever sees what this child sends.
+
+The child finds the template's sheet and rows (app/imports/layout.py) and sends them
+a batch at a time as messages on a pipe, as they are ready:
+
+    ("sheet", name, header_row, total)       first; then, in row order,
+    ("checked", CheckedRows)                 a batch checked here (without the file-wide duplicate rule), or
+    ("rows", [(row number, cells), ...])     a batch left for the importing process to check;
+    ("done",)                                last.
+
+Instead of "sheet": ("unreadable",) when calamine cannot open the file, ("bad", message)
+when it is not the template, ("failed", traceback) on a fault of ours. A child killed by
+its limits just ends, and the pipe with it.
+
+Given the importer's unit name, the child checks most batches and leaves the
+others to the importing process, so both processor cores work while the rows stream.
+
+The child is forked from the importing process (multiprocessing's "fork" start method), so
+it starts at once with the row rules loaded instead of waiting for a new interpreter. It
+only runs calamine and the pure-Python row rules, with the cyclic garbage collector off,
+and multiprocessing ends it with os._exit: nothing it inherited (database connections,
+other threads' state) is used, finalised or flushed. Its memory limit is counted on top
+of the address space it inherits.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import gc
+import io
+import os
+import resource
+import traceback
+from multiprocessing.connection import Connection
+
+import python_calamine
+
+from app.imports import layout
+from app.imports.rows import check_each
+
+BATCH = 500
+# The child checks SHARE - 1 batches out of SHARE and leaves one to the importing process,
+# which also looks up, writes and reports every batch.
+SHARE = 3
+
+
+def run(connection: Connection, data: bytes, sheet_names: list[str], unit_name: str | None, *,
+        memory_bytes: int, cpu_seconds: int, max_rows: int) -> None:
+    """The child's whole life: limits first, then read, check and send."""
+    gc.disable()
+    _quiet()
+    address_space = memory_bytes + _inherited_address_space()
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    try:
+        _read(connection, data, sheet_names, unit_name, max_rows)
+    except MemoryError:
+        return  # the same as being killed by the limit: the pipe ends without "done"
+    except Exception:  # noqa: BLE001  reported to the importing process, which treats it as its own fault
+        connection.send(("failed", traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def _read(connection: Connection, data: bytes, sheet_names: list[str], unit_name: str | None, max_rows: int) -> None:
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:  # noqa: BLE001  calamine raises its own error types for damaged files
+        connection.send(("unreadable",))
+        return
+    try:
+        name, header_row, rows = layout.locate(((name, _sheet_rows(book, name)) for name in sheet_names),
+                                                 max_rows=max_rows)
+    except layout.LayoutProblem as problem:
+        connection.send(("bad", problem.message))
+        return
+    connection.send(("sheet", name, header_row, len(rows)))
+    for index, start in enumerate(range(0, len(rows), BATCH)):
+        batch = rows[start:start + BATCH]
+        if unit_name is not None and index % SHARE != SHARE - 1:
+            connection.send(("checked", check_each(batch, unit_name=unit_name)))
+        else:
+            connection.send(("rows", batch))
+    connection.send(("done",))
+
+
+def _sheet_rows(book, name: str):  # noqa: ANN001, ANN202  (calamine's own types)
+    try:
+        return iter(book.get_sheet_by_name(name).iter_rows())
+    except Exception:  # noqa: BLE001  a sheet calamine cannot read is not the template
+        return None
+
+
+def _inherited_address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _quiet() -> None:
+    """calamine's abort message and backtrace would land in the worker's log: the pipe says enough."""
+    faulthandler.disable()
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        os.dup2(devnull.fileno(), 2)
