@@ -173,8 +173,8 @@ def peak_memory(rows: int, storage: Path) -> float:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     elapsed, rss_kb, child_kb = result.stdout.split()[-3:]
     print(f"memory     {rows} rows in {float(elapsed):.2f} s, peak RSS of the importing process "
-          f"{int(rss_kb) / 1024:.0f} MB (target < 300 MB); its largest child process (the cell reader) "
-          f"{int(child_kb) / 1024:.0f} MB")
+          f"{int(rss_kb) / 1024:.0f} MB (target < 300 MB); its largest child process (the cell reader, "
+          f"forked: the pages it shares with the importing process count in both) {int(child_kb) / 1024:.0f} MB")
     os.unlink(handle.name)
     return int(rss_kb) / 1024
 
