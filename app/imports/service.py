@@ -299,7 +299,7 @@ class _NewRows:
 
 
 class _SqliteRows(_NewRows):
-    """On SQLite the rows wait in a temporary table of one connection (which takes no lock on the
+    """On SQLite the rows' data wait in a temporary table of one connection (which takes no lock on the
     database, so other writers and the progress updates go on), then one INSERT ... SELECT moves
     them into the table under the write lock, in C."""
 
@@ -308,18 +308,18 @@ class _SqliteRows(_NewRows):
     def add(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        names, tuples = _row_tuples(rows, self.fixed, text_dates=True)
         if self._connection is None:
             self._connection = self.database.engine.connect()
             self._connection.exec_driver_sql(f"DROP TABLE IF EXISTS {self.STAGE}")
             self._connection.exec_driver_sql(
-                f"CREATE TABLE {self.STAGE} AS SELECT {', '.join(names)} FROM registration WHERE 0")
+                f"CREATE TABLE {self.STAGE} AS SELECT {', '.join(DATA_KEYS)} FROM registration WHERE 0")
             self._connection.commit()
         cursor = self._connection.connection.driver_connection.cursor()
         # A transaction of its own that writes the temporary table only: no lock on the database.
         cursor.execute("BEGIN")
         try:
-            cursor.executemany(f"INSERT INTO {self.STAGE} VALUES ({', '.join('?' * len(names))})", tuples)
+            cursor.executemany(f"INSERT INTO {self.STAGE} VALUES ({', '.join('?' * len(DATA_KEYS))})",
+                               _data_tuples(rows, text_dates=True))
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
@@ -333,12 +333,13 @@ class _SqliteRows(_NewRows):
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             if write and self.count:
-                names = [c.name for c in Registration.__table__.columns if c.name != "id"]
-                columns = ", ".join(names)
+                others, shared = _shared_columns(self.fixed, text_dates=True)
+                data = ", ".join(DATA_KEYS)
                 # Under the write lock the new ids are all above the largest before.
                 before = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM registration").scalar_one()
                 connection.exec_driver_sql(
-                    f"INSERT INTO registration ({columns}) SELECT {columns} FROM {self.STAGE} ORDER BY rowid")
+                    f"INSERT INTO registration ({data}, {', '.join(others)}) "
+                    f"SELECT {data}, {', '.join('?' * len(others))} FROM {self.STAGE} ORDER BY rowid", shared)
                 _insert_history(connection, self.job, self.at, after_id=before)
             self._final_writes(connection, write=write, updates=updates, result=result, report_key=report_key)
 
@@ -456,22 +457,29 @@ def _row_tuples(rows: list[dict[str, Any]], fixed: dict[str, Any], *, text_dates
     Values are as the columns store them: enums by value, instants as naive UTC
     (like UTCDateTime), and on SQLite dates and instants as SQLAlchemy's text.
     """
-    data = list(DATA_KEYS)
+    others, shared = _shared_columns(fixed, text_dates=text_dates)
+    return list(DATA_KEYS) + others, (row + shared for row in _data_tuples(rows, text_dates=text_dates))
+
+
+def _shared_columns(fixed: dict[str, Any], *, text_dates: bool) -> tuple[list[str], tuple[Any, ...]]:
+    """The columns other than the file's data (and the id), and their value, the same for every new row."""
     others = [c.name for c in Registration.__table__.columns if c.name != "id" and c.name not in DATA_KEYS]
-    shared = tuple(_plain(fixed.get(name), text_dates=text_dates) for name in others)
+    return others, tuple(_plain(fixed.get(name), text_dates=text_dates) for name in others)
+
+
+def _data_tuples(rows: list[dict[str, Any]], *, text_dates: bool) -> Iterator[tuple[Any, ...]]:
+    """The file's data of each row, in DATA_KEYS order, as the columns store it."""
+    data = list(DATA_KEYS)
     pick = itemgetter(*data)
     enums = [data.index(name) for name in ("gender", "exam_type", "personnel_nature")]  # required: never None
     day = data.index("work_start_date")
-
-    def row(values: dict[str, Any]) -> tuple[Any, ...]:
+    for values in rows:
         cells = list(pick(values))
         for index in enums:
             cells[index] = str(cells[index])  # a StrEnum member's str() is its value
         if text_dates and cells[day] is not None:
             cells[day] = cells[day].isoformat()
-        return (*cells, *shared)
-
-    return data + others, map(row, rows)
+        yield tuple(cells)
 
 
 def _plain(value: Any, *, text_dates: bool = False) -> Any:
