@@ -47,7 +47,9 @@ class ExamregGraphQL(GraphQL):
     """Strawberry's ASGI view with our per-request context."""
 
     def __init__(self, database: Database, **kwargs) -> None:  # noqa: ANN003
-        super().__init__(build_schema(QueryLimits.from_settings(database.settings)), **kwargs)
+        settings = database.settings
+        super().__init__(build_schema(QueryLimits.from_settings(settings), query_threads=settings.graphql_query_threads),
+                         **kwargs)
         self.database = database
 
     def parse_json(self, data):  # noqa: ANN001, ANN201

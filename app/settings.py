@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(10, ge=0)
     graphql_max_tokens: int = Field(3000, ge=100)
     graphql_max_cost: int = Field(5000, ge=1)
+    # Queries executing at once, each in a worker thread (see schema/execution.py); more wait their turn.
+    graphql_query_threads: int = Field(4, ge=1)
     # Request bodies, counted while they arrive (app/body_limits.py): multipart uploads, and anything else.
     http_max_upload_bytes: int = Field(1024 * 1024 * 1024 + 16 * 1024 * 1024, ge=1)
     http_max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)

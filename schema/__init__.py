@@ -60,13 +60,14 @@ class Schema(ExecutingSchema):
         return await super().execute(query, *args, **kwargs)
 
 
-def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
-    """`limits` (refused documents, see schema/limits.py) come first: they act before parsing and execution."""
+def build_schema(limits: QueryLimits | None = None, *, query_threads: int | None = None) -> strawberry.Schema:
+    """`limits` (refused documents, see schema/limits.py) come first: they act before parsing and execution.
+    `query_threads`: how many queries execute at once (see schema/execution.py)."""
     limits = limits or QueryLimits()
     schema = Schema(query=Query, mutation=Mutation, subscription=JobSubscriptions,
                     extensions=[OperationObserved, query_limits(limits), TextInputs, CachedDocuments, ErrorPolicy,
                                 CloseSession],
-                    scalar_overrides=DESCRIBED_SCALARS)
+                    scalar_overrides=DESCRIBED_SCALARS, query_threads=query_threads)
     schema.limits = limits
     return schema
 

@@ -8,7 +8,7 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.nodes import Selection, SelectedField
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.errors import NotFound
 from app.pagination import Page

@@ -16,9 +16,11 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import graphql
 import strawberry
+from anyio.lowlevel import RunVar
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
@@ -66,9 +68,12 @@ class QueryExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 class Schema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, query_threads: int | None = None, **kwargs: Any) -> None:
+        """`query_threads`: how many queries execute at once (None: as many as anyio's threads)."""
         kwargs.setdefault("execution_context_class", QueryExecutionContext)
         super().__init__(*args, **kwargs)
+        self.query_threads = query_threads
+        self._query_limiter: RunVar[anyio.CapacityLimiter] = RunVar(f"examreg_query_threads_{id(self)}")
         _call_fields_directly(self._schema, self.config.info_class)
         self.in_thread = {
             graphql.OperationType.QUERY: not _async_resolvers(self._schema, self._schema.query_type),
@@ -91,9 +96,26 @@ class Schema(strawberry.Schema):
     ) -> ExecutionResult:
         arguments = (query, variable_values, context_value, root_value, operation_name, allowed_operation_types,
                      operation_extensions)
-        if self.in_thread.get(_operation_type(query, operation_name), False):
-            return await anyio.to_thread.run_sync(self._execute_in_thread, *arguments)
+        operation = _operation_type(query, operation_name)
+        if self.in_thread.get(operation, False):
+            limiter = self._query_threads() if operation == graphql.OperationType.QUERY else None
+            return await anyio.to_thread.run_sync(self._execute_in_thread, *arguments, limiter=limiter)
         return await super().execute(*arguments)
+
+    def _query_threads(self) -> anyio.CapacityLimiter | None:
+        """Queries are Python under one interpreter lock: more of them at once than a few only take
+        turns, and each turn costs a switch between threads (and keeps more pages in memory for the
+        collector to walk). Past `query_threads` they wait on the loop for a thread of their own;
+        mutations, which may wait for a lock in the database, keep anyio's threads. One limiter per
+        event loop (anyio's own threads are per loop too)."""
+        if self.query_threads is None:
+            return None
+        try:
+            return self._query_limiter.get()
+        except LookupError:
+            limiter = anyio.CapacityLimiter(self.query_threads)
+            self._query_limiter.set(limiter)
+            return limiter
 
     def _execute_in_thread(self, *arguments: Any) -> ExecutionResult:
         marked = _in_thread.set(True)

@@ -26,7 +26,6 @@ from app.reviews.chain import awaiting_review_by
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit
 
-
 LISTED_ALWAYS = frozenset({"id", "unit_id"})
 
 
