@@ -103,5 +103,6 @@ def paginate(
 
 def _records(result: sa.Result[Any]) -> list[Any]:
     # Attribute access on a Row goes through its key lookup each time; a namespace is a plain dict.
+    # all(): the driver hands over the rows at once (iterating fetches them one call at a time).
     keys = list(result.keys())
-    return [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in result]
+    return [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in result.all()]
