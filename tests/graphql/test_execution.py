@@ -37,3 +37,46 @@ def test_a_login_runs_in_a_worker_thread_not_on_the_loop(backend, monkeypatch):
     monkeypatch.setattr(accounts, "login", observed)
     answer = Api(backend.client).post({"query": 'mutation { login(username: "nobody", password: "x") { token } }'})
     assert "data" in answer and on_loop == [False]
+
+
+def test_no_more_queries_execute_at_once_than_query_threads(backend, monkeypatch):
+    """Six queries sent together to a schema with query_threads=2: two run, four wait for a thread."""
+    import threading
+
+    import anyio
+
+    from schema import reference
+    from schema.context import Context
+
+    schema = build_schema(query_threads=2)
+    inside: list[str] = []
+    release = threading.Event()
+
+    def held(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        inside.append(threading.current_thread().name)
+        release.wait(timeout=30)
+        return []
+
+    monkeypatch.setattr(reference, "list_divisions", held)
+
+    async def six_at_once() -> tuple[int, int, list]:
+        limiter = schema._query_threads()
+        async with anyio.create_task_group() as group:
+            results = []
+
+            async def one() -> None:
+                results.append(await schema.execute("{ divisions { code } }", context_value=Context(
+                    database=backend.database)))
+
+            for _ in range(6):
+                group.start_soon(one)
+            with anyio.fail_after(30):  # everyone either running or waiting for a thread
+                while len(inside) + limiter.statistics().tasks_waiting < 6:
+                    await anyio.sleep(0.01)
+            running, waiting = len(inside), limiter.statistics().tasks_waiting
+            release.set()
+        return running, waiting, results
+
+    running, waiting, results = asyncio.run(six_at_once())
+    assert (running, waiting) == (2, 4)
+    assert len(inside) == 6 and all(r.errors is None and r.data == {"divisions": []} for r in results)
