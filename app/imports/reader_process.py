@@ -46,7 +46,7 @@ from app.imports.rows import check_each
 BATCH = 500
 # The child checks SHARE - 1 batches out of SHARE and leaves one to the importing process,
 # which also looks up, writes and reports every batch.
-SHARE = 3
+SHARE = 6
 
 
 def run(connection: Connection, data: bytes, sheet_names: list[str], unit_name: str | None, *,
