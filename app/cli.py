@@ -15,6 +15,11 @@ from app.db import Database
 from app.errors import AppError
 from app.settings import Settings
 
+# How long an idle keep-alive connection stays open. uvicorn's 5 s equals httpx's idle expiry, so a
+# client reusing a connection idle just under 5 s can meet the server's close on the way and get a
+# ReadError for a request the server never saw; proxies idle upstream connections for up to 60 s.
+KEEP_ALIVE_SECONDS = 65
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="examreg", description="行政执法人员资格（续职）培训考试报名系统")
@@ -62,7 +67,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.asgi import create_app
 
     _migrate(settings, args)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_config=None)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_config=None,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
 
 

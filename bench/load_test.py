@@ -237,11 +237,14 @@ def free_port() -> int:
 @contextlib.contextmanager
 def processes(env: dict[str, str], logs: Path, *, api_workers: int, worker_processes: int,
               worker_threads: int) -> Iterator[str]:
-    """The API under uvicorn with `api_workers` processes on one port, and the worker processes."""
+    """The API under uvicorn with `api_workers` processes on one port (as `examreg serve` sets it up), and the
+    worker processes."""
+    from app.cli import KEEP_ALIVE_SECONDS
+
     port = free_port()
     commands = {"api": [sys.executable, "-m", "uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1",
                         "--port", str(port), "--workers", str(api_workers), "--no-access-log",
-                        "--log-level", "warning"]}
+                        "--log-level", "warning", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]}
     for n in range(worker_processes):
         commands[f"worker{n + 1}"] = [sys.executable, "-m", "app.cli", "worker", "--threads", str(worker_threads)]
     running = {name: subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
