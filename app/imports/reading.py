@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.imports import reader_process
-from app.imports.layout import EXPECTED, MAX_ROWS  # noqa: F401  EXPECTED: the template's header, for callers
+from app.imports.layout import MAX_ROWS
 from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook, scan_worksheets
 from app.imports.rows import CheckedRows, check_each, drop_duplicates
 from app.imports.template import DATA_SHEET
