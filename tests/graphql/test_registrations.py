@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from app.clock import now
 from app.registrations.models import RegistrationStatus as S
 from tests.api import Api, error_codes
 from tests.factories import PASSWORD, candidate, make_exam_session, make_registration, make_unit, make_user
+from tests.graphql.test_query_count import counted
 
 CREATE = """mutation($i: RegistrationInput!) { createRegistration(input: $i) {
   registration { id status examType certificateNumber } errors { code field message } } }"""
@@ -194,24 +194,9 @@ def test_a_list_loads_only_the_columns_it_shows_and_shows_each_field_as_a_full_r
             alone = api.data(query, {"s": exam.id}, token=token)["registrations"]["edges"]
             assert [e["node"][name] for e in alone] == [e["node"][name] for e in full], name
 
-    with counted_selects(db.engine) as statements:
+    with counted(db.engine) as statements:
         api.data("query($s: ID!) { registrations(sessionId: $s) { edges { node { name overdue unit { name } } } } }",
                  {"s": exam.id}, token=token)
     page = next(s for s in statements if "ORDER BY" in s)
     assert "due_at" in page and "id_number" not in page and "remarks" not in page and "unit.name" in page
     assert not any(s.lstrip().startswith("SELECT unit.") for s in statements)  # the name came with the rows
-
-
-@contextmanager
-def counted_selects(engine: sa.Engine):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
-        if statement.lstrip().startswith("SELECT"):
-            statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
