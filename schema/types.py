@@ -16,6 +16,7 @@ from app.exams.models import ExamSession
 from app.jobs import Job, JobKind, JobStatus
 from app.registrations.masking import mask_id_number, mask_personal_numbers, mask_phone
 from app.registrations.models import ExamType, Gender, PersonnelNature, Registration, RegistrationStatus
+from app.registrations.service import is_overdue
 from app.reviews.models import ReviewAction, ReviewActionKind
 from app.unit_requests.models import UnitRequest, UnitRequestKind, UnitRequestStatus
 from app.units.models import Unit, UnitLevel
@@ -267,7 +268,7 @@ class RegistrationType:
             position=r.position, enforcement_field=r.enforcement_field, exam_type=r.exam_type,
             certificate_number=r.certificate_number, personnel_nature=r.personnel_nature,
             work_start_date=r.work_start_date, remarks=r.remarks, rollback_used=r.rollback_used,
-            due_at=r.due_at, overdue=r.due_at is not None and r.due_at < now(),
+            due_at=r.due_at, overdue=is_overdue(r.due_at),
             created_at=r.created_at, updated_at=r.updated_at, unit_id=r.unit_id, registration_id=r.id,
             record=r, unit_name=None,
         )
@@ -291,7 +292,7 @@ class RegistrationType:
         if "phone" in fields:
             fields["phone"] = mask_phone(r.phone)
         if "due_at" in fields:
-            fields["overdue"] = r.due_at is not None and r.due_at < moment
+            fields["overdue"] = is_overdue(r.due_at, moment)
         return item
 
 
@@ -428,6 +429,6 @@ class UnitRequestType:
             admin_id_number=mask_id_number(r.admin_id_number) if r.admin_id_number else None,
             admin_phone=mask_phone(r.admin_phone) if r.admin_phone else None,
             submitted_at=r.submitted_at, due_at=r.due_at if pending else None,
-            overdue=pending and r.due_at is not None and r.due_at < now(),
+            overdue=pending and is_overdue(r.due_at),
             decided_at=r.decided_at, comment=r.comment,
         )

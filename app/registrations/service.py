@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,8 +155,13 @@ def listed_conditions(*, user: User, session_id: int, filter: RegistrationFilter
 
 
 def overdue() -> ColumnElement[bool]:
-    """Still waiting for a review past its deadline (decisions clear `due_at`)."""
+    """Still waiting for a review past its deadline (decisions clear `due_at`); see is_overdue."""
     return sa.and_(Registration.due_at.is_not(None), Registration.due_at < now())
+
+
+def is_overdue(due_at: datetime | None, moment: datetime | None = None) -> bool:
+    """`overdue()` for one record in hand, at `moment` (now by default)."""
+    return due_at is not None and due_at < (moment or now())
 
 
 def history(session: Session, registration_ids: list[int]) -> dict[int, list[ReviewAction]]:
