@@ -105,7 +105,8 @@ def test_validate_only_writes_nothing_and_other_units_are_named(backend):
 
 
 def test_imported_rows_are_stored_like_entered_ones_each_with_its_history(backend):
-    """Bulk writing (COPY on PostgreSQL, executemany on SQLite) stores what the ORM would, and one CREATE each."""
+    """Bulk writing (one statement per batch on PostgreSQL, a staging table on SQLite) stores what the ORM would,
+    and one CREATE each."""
     api = Api(backend.client)
     unit, token = admin(backend)
     exam = make_exam_session(backend.database)

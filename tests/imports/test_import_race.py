@@ -1,0 +1,57 @@
+"""Someone registers one of the file's people while the import runs: the import is checked again, never half written."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import sqlalchemy as sa
+
+from app.demo import People
+from app.imports import service
+from app.jobs import Job
+from app.registrations.models import Registration
+from app.reviews.models import ReviewAction
+from tests.api import Api
+from tests.factories import make_exam_session, make_registration, make_unit
+from tests.imports.support import large_template, upload, wait_for
+from tests.imports.test_import_flow import UNIT, admin
+
+ROWS = 1200  # three batches (app/imports/reader_process.BATCH), so the clash is in a later statement
+
+
+def test_a_person_registered_meanwhile_by_another_unit_fails_the_attempt_and_the_next_one_names_it(backend,
+                                                                                                     monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger=service.__name__)
+    api = Api(backend.client)
+    unit, token = admin(backend)
+    exam = make_exam_session(backend.database)
+    data = large_template(People(random.Random(41)), UNIT, ROWS)
+    with service.read_checked(data, unit_name=UNIT) as reading:
+        numbers = [values["id_number"] for checked in reading for values in checked.valid.values()]
+    other = make_unit(backend.database, name="南宁市青秀区市场监督管理局", division="450103")
+    make_registration(backend.database, unit=other, exam=exam, id_number=numbers[900])
+
+    real_existing, lookups = service._existing, []
+
+    def looked_up_before_the_other_unit_committed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        lookups.append(1)
+        return {} if len(lookups) <= 3 else real_existing(*args, **kwargs)  # the whole first attempt
+
+    monkeypatch.setattr(service, "_existing", looked_up_before_the_other_unit_committed)
+    job = wait_for(api, token, upload(api, token, exam.id, data, policy="IMPORT_VALID_ROWS")["job"]["id"],
+                   timeout=120)
+
+    assert len(lookups) == 6, "the first attempt lost the race and the file was checked again"
+    assert "lost a race on a unique ID number" in caplog.text  # not taken for a fault of ours
+    assert job["status"] == "SUCCEEDED"
+    assert job["summary"]["created"] == ROWS - 1 and job["summary"]["skipped"] == 0
+    assert [(e["row"], e["column"]) for e in job["rowErrors"]] == [(903, "身份证号码")]
+    assert "南宁市青秀区市场监督管理局" in job["rowErrors"][0]["message"]
+    with backend.database.session() as session:
+        assert session.scalar(sa.select(Job.attempts).where(Job.id == int(job["id"]))) == 2
+        mine = session.scalars(sa.select(Registration.id).where(
+            Registration.session_id == exam.id, Registration.unit_id == unit.id)).all()
+        history = session.scalar(sa.select(sa.func.count()).select_from(ReviewAction).where(
+            ReviewAction.registration_id.in_(mine)))
+    assert len(mine) == ROWS - 1 and history == ROWS - 1  # nothing of the first attempt was left behind
