@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -59,12 +60,13 @@ def check_each(rows: list[tuple[int, list[Any]]], *, unit_name: str) -> CheckedR
     """Each row with the shared registration rules, plus the template's own: 工作单位 is the importer's unit."""
     checked = CheckedRows(size=len(rows))
     wanted_unit = _comparable(unit_name)
+    today = date.today()
     for number, row in rows:
         raw: dict[str, Any] = {key: (value or None) if type(value := row[column]) is str else cells.text(value)
                                for key, column in TEXT_COLUMNS}
         raw["id_number"], id_problem = cells.id_number(row[ID_COLUMN])
         raw["work_start_date"], _ = cells.work_date(row[DATE_COLUMN])
-        cleaned = clean_registration(raw)
+        cleaned = clean_registration(raw, today)
         problems = cleaned.problems
         if id_problem:
             problems = [p for p in problems if p.field != "idNumber"] + [id_problem]

@@ -87,18 +87,19 @@ def normalise_id_number(value: Any) -> str | None:
     return None if text is None else text.upper()
 
 
-def clean_registration(raw: Mapping[str, Any]) -> Cleaned:
+def clean_registration(raw: Mapping[str, Any], today: date | None = None) -> Cleaned:
     """Clean and check every data field of a registration; report all problems.
 
     Problems come in a fixed order: every missing field, every over-long one, then
     each field's own rule in form order. A field that takes few distinct values
     (the lists, 职务职级, ...) has pure, date-independent rules, so their results
-    are cached: a spreadsheet repeats them on every row.
+    are cached: a spreadsheet repeats them on every row. An import passes `today` once for all its rows.
     """
     out = Cleaned()
     values, found = out.values, out.problems
     get = raw.get
-    today = date.today()
+    if today is None:
+        today = date.today()
     values["name"], problem = _clean_field("name", get("name"))
     if problem is not None:
         found.append(problem)
@@ -203,6 +204,10 @@ def id_number_problem(value: Any, today: date | None = None) -> str | None:
     number = normalise_id_number(value)
     if number is None:
         return "身份证号码为必填项，请填写"
+    return _normalised_id_number_problem(number, date.today() if today is None else today)
+
+
+def _normalised_id_number_problem(number: str, today: date) -> str | None:
     if not ID_NUMBER.fullmatch(number):
         if len(number) != 18:
             return f"身份证号码应为18位，当前为{len(number)}位，请核对"
@@ -215,8 +220,6 @@ def id_number_problem(value: Any, today: date | None = None) -> str | None:
         return f"身份证号码中的出生日期“{number[6:14]}”不是有效日期，请核对第7至14位"
     if not _known_region(number[:6]):
         return f"身份证号码前6位地区码“{number[:6]}”不是有效的行政区划代码，请核对"
-    if today is None:
-        today = date.today()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < 16 or age > 80:
         return f"身份证号码中的出生日期为{born:%Y年%m月%d日}，年龄{age}岁不在合理范围，请核对"
@@ -237,7 +240,7 @@ def _id_number(text: str, today: date) -> tuple[str | None, FieldProblem | None]
     number = normalise_id_number(text)
     if number is None:
         return None, None  # reported as REQUIRED
-    problem = id_number_problem(number, today)
+    problem = _normalised_id_number_problem(number, today)
     if problem:
         return None, _problem("id_number", ErrorCode.INVALID_ID_NUMBER, problem)
     return number, None
