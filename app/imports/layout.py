@@ -29,12 +29,13 @@ class LayoutProblem(Exception):
 
 
 def locate(sheets: Iterable[tuple[str, Iterator[list[Any]] | None]], *, max_rows: int = MAX_ROWS,
-           ) -> tuple[str, int, list[tuple[int, list[Any]]]]:
-    """The first sheet whose header is the template's: (sheet name, header row, data rows).
+           ) -> tuple[str, int, Iterator[tuple[int, list[Any]]]]:
+    """The first sheet whose header is the template's: (sheet name, header row, its data rows).
 
     `sheets` gives each sheet's rows in the order to try them (None: a sheet that
-    cannot be read, which is not the template). Data rows are (Excel row number,
-    cells by template column), padded to the template's width.
+    cannot be read, which is not the template). The data rows, (Excel row number,
+    cells by template column) padded to the template's width, are read as they are
+    iterated, which raises LayoutProblem on the row past `max_rows`.
     """
     problems: list[str] = []
     for name, rows in sheets:
@@ -48,7 +49,7 @@ def locate(sheets: Iterable[tuple[str, Iterator[list[Any]] | None]], *, max_rows
         if mismatch:
             problems.append(mismatch)
             continue
-        return name, header_row, list(_data_rows(rows, header_row, max_rows))
+        return name, header_row, _data_rows(rows, header_row, max_rows)
     raise LayoutProblem(problems[0] if problems else NO_HEADER)
 
 

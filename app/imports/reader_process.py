@@ -8,13 +8,15 @@ and CPU limit, and the importing process only ever sees what this child sends.
 The child finds the template's sheet and rows (app/imports/layout.py) and sends them
 a batch at a time as messages on a pipe, as they are ready:
 
-    ("sheet", name, header_row, total)       first; then, in row order,
+    ("sheet", name, header_row, at_most)     first (at_most: data rows at most, for progress); then, in row order,
     ("checked", CheckedRows)                 a batch checked here (without the file-wide duplicate rule), or
     ("rows", [(row number, cells), ...])     a batch left for the importing process to check;
-    ("done",)                                last.
+    ("done", total)                          last, with the number of data rows.
 
 Instead of "sheet": ("unreadable",) when calamine cannot open the file, ("bad", message)
-when it is not the template, ("failed", traceback) on a fault of ours. A child killed by
+when it is not the template or has too many rows, ("failed", traceback) on a fault of ours.
+Rows are turned into Python values as they are sent, so the first batch leaves while the
+last rows are still calamine's. A child killed by
 its limits just ends, and the pipe with it.
 
 Given the importer's unit name, the child checks most batches and leaves the
@@ -33,10 +35,13 @@ from __future__ import annotations
 import faulthandler
 import gc
 import io
+import itertools
 import os
 import resource
 import traceback
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from typing import Any
 
 import python_calamine
 
@@ -73,27 +78,44 @@ def _read(connection: Connection, data: bytes, sheet_names: list[str], unit_name
     except Exception:  # noqa: BLE001  calamine raises its own error types for damaged files
         connection.send(("unreadable",))
         return
+    heights: dict[str, int] = {}
     try:
-        name, header_row, rows = layout.locate(((name, _sheet_rows(book, name)) for name in sheet_names),
-                                                 max_rows=max_rows)
+        name, header_row, rows = layout.locate(
+            ((name, _sheet_rows(book, name, heights)) for name in sheet_names), max_rows=max_rows)
+        at_most = heights[name] - header_row  # the sheet's rows below the header, empty ones included
+        if at_most > max_rows:
+            rows = iter(list(rows))  # count them before sending any: a file over the limit gets no batch
+        connection.send(("sheet", name, header_row, at_most))
+        total = 0
+        for index, batch in enumerate(_batches(rows)):
+            if unit_name is None or _left_to_importer(index):
+                connection.send(("rows", batch))
+            else:
+                connection.send(("checked", check_each(batch, unit_name=unit_name)))
+            total += len(batch)
     except layout.LayoutProblem as problem:
         connection.send(("bad", problem.message))
         return
-    connection.send(("sheet", name, header_row, len(rows)))
-    for index, start in enumerate(range(0, len(rows), BATCH)):
-        batch = rows[start:start + BATCH]
-        if unit_name is not None and index % SHARE != SHARE - 1:
-            connection.send(("checked", check_each(batch, unit_name=unit_name)))
-        else:
-            connection.send(("rows", batch))
-    connection.send(("done",))
+    connection.send(("done", total))
 
 
-def _sheet_rows(book, name: str):  # noqa: ANN001, ANN202  (calamine's own types)
+def _left_to_importer(index: int) -> bool:
+    """One batch in SHARE, and the first: the importing process waits for it with nothing else to do."""
+    return index % SHARE == SHARE - 1 or index == 0
+
+
+def _batches(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    while batch := list(itertools.islice(rows, BATCH)):
+        yield batch
+
+
+def _sheet_rows(book, name: str, heights: dict[str, int]):  # noqa: ANN001, ANN202  (calamine's own types)
     try:
-        return iter(book.get_sheet_by_name(name).iter_rows())
+        sheet = book.get_sheet_by_name(name)
     except Exception:  # noqa: BLE001  a sheet calamine cannot read is not the template
         return None
+    heights[name] = sheet.height  # how many rows iter_rows gives
+    return iter(sheet.iter_rows())
 
 
 def _inherited_address_space() -> int:

@@ -44,11 +44,11 @@ class SheetRows:
 
 @dataclass(frozen=True)
 class Sheet:
-    """Where the template's data is, and how many rows it has."""
+    """Where the template's data is, and how many data rows it may have (empty rows below it included)."""
 
     name: str
     header_row: int
-    total: int
+    at_most: int
 
 
 class CheckedReading:
@@ -57,6 +57,13 @@ class CheckedReading:
     def __init__(self, child: _Child, sheet: Sheet, unit_name: str) -> None:
         self._child, self.sheet, self._unit_name = child, sheet, unit_name
         self._first_seen: dict[str, int] = {}
+
+    @property
+    def total(self) -> int:
+        """The number of data rows, once every batch has been read."""
+        if self._child.total is None:
+            raise RuntimeError("the rows have not all been read yet")
+        return self._child.total
 
     def __iter__(self) -> Iterator[CheckedRows]:
         """Batches in row order: each row's own problems, and a later row repeating an earlier ID number."""
@@ -89,6 +96,7 @@ class _Child:
     def __init__(self, process: multiprocessing.process.BaseProcess, pipe: Any, deadline: float) -> None:
         self._process, self._pipe, self._deadline = process, pipe, deadline
         self.sheet: Sheet | None = None
+        self.total: int | None = None  # data rows, from the child's last message
 
     @classmethod
     @contextmanager
@@ -129,7 +137,10 @@ class _Child:
             if kind in ("checked", "rows"):
                 yield kind, message[1]
             elif kind == "done":
+                self.total = message[1]
                 return
+            elif kind == "bad":
+                raise BadWorkbook(message[1])
             else:
                 self._unexpected(message)
 

@@ -173,9 +173,7 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
     with (read_checked(data, unit_name=unit.name) as reading, _rows_writer(database, job) as writer,
           database.engine.connect() as lookup):
         sheet = reading.sheet
-        if not sheet.total:
-            raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
-        heartbeat(database, job, total=sheet.total, processed=0)
+        heartbeat(database, job, total=sheet.at_most, processed=0)
         processed, reported = 0, time.monotonic()
         for checked in reading:
             # Rows go to the database while the next batch is read and checked; they count
@@ -189,15 +187,18 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
             if time.monotonic() - reported >= PROGRESS_SECONDS:
                 heartbeat(database, job, processed=processed)
                 reported = time.monotonic()
+        if not reading.total:
+            raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
+        heartbeat(database, job, processed=processed, total=reading.total)  # the exact count (it was at most)
         write = policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors)
         errors.sort(key=lambda e: (e.row, e.column or ""))
         report_key = None
         if errors:
             report = error_workbook(data, sheet.name, sheet.header_row, errors)
             report_key = storage.put(report, folder="reports", suffix=".xlsx").key
-        heartbeat(database, job)
+            heartbeat(database, job)  # a large report takes a while: still alive
         result = {
-            "policy": policy.value, "total": sheet.total, "invalid": len({e.row for e in errors}),
+            "policy": policy.value, "total": reading.total, "invalid": len({e.row for e in errors}),
             "created": writer.count if write else 0, "updated": len(plan.update) if write else 0,
             "skipped": len(plan.skip), "written": write and bool(writer.count or plan.update),
             "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
@@ -524,7 +525,8 @@ def _plain(value: Any, *, text_dates: bool = False) -> Any:
 def _record_result(connection: sa.Connection, job: Job, result: dict[str, Any], report_key: str | None) -> None:
     done = connection.execute(
         sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.attempts == job.attempts)
-        .values(status=JobStatus.SUCCEEDED, result=result, error_report_key=report_key, processed=result["total"],
+        .values(status=JobStatus.SUCCEEDED, result=result, error_report_key=report_key, total=result["total"],
+                processed=result["total"],
                 finished_at=now(), heartbeat_at=now()))
     if done.rowcount != 1:
         # The sweeper gave this attempt up (and re-queued it): roll our writes back.

@@ -30,6 +30,8 @@ def test_job_progress_streams_until_the_import_is_done(backend):
             assert message["type"] == "next", message
             updates.append(message["payload"]["data"]["jobProgress"])
     assert updates[-1]["status"] == "SUCCEEDED" and updates[-1]["summary"] == {"created": 30}
+    assert updates[-1]["processed"] == updates[-1]["total"] == 30
+    assert all(u["processed"] <= u["total"] for u in updates)
     assert all(u["id"] == job_id for u in updates)
 
 

@@ -55,11 +55,12 @@ def test_batches_checked_by_either_process_give_the_whole_sheet_verdict():
 
     valid, errors, sizes = {}, [], []
     with read_checked(data, unit_name=UNIT) as reading:
-        assert reading.sheet.total == count and reading.sheet.header_row == 2
+        assert reading.sheet.at_most == count and reading.sheet.header_row == 2
         for checked in reading:
             valid.update(checked.valid)
             errors += checked.errors
             sizes.append(checked.size)
+        assert reading.total == count
 
     whole = check_rows(read_template(data).rows, unit_name=UNIT)
     assert sum(sizes) == count and len(sizes) == SHARE + 2
@@ -78,3 +79,13 @@ def test_leaving_early_stops_the_reader_child():
         next(iter(reading))
         assert multiprocessing.active_children()
     assert not multiprocessing.active_children()
+
+
+def test_blank_rows_count_in_the_first_estimate_and_never_in_the_total():
+    rows = people_rows(BATCH + 3)
+    data = workbook(rows[:BATCH] + [[None] * len(rows[0])] * 2 + rows[BATCH:])
+    with read_checked(data, unit_name=UNIT) as reading:
+        assert reading.sheet.at_most == BATCH + 3 + 2  # every row below the header, known before any batch
+        numbers = [number for checked in reading for number in [*checked.valid, *(e.row for e in checked.errors)]]
+        assert reading.total == BATCH + 3
+    assert numbers == [FIRST + n for n in range(BATCH)] + [FIRST + BATCH + 2 + n for n in range(3)]
