@@ -8,16 +8,17 @@ and CPU limit, and the importing process only ever sees what this child sends.
 The child finds the template's sheet and rows (app/imports/layout.py) and sends them
 a batch at a time as messages on a pipe, as they are ready:
 
-    ("sheet", name, header_row, at_most)     first (at_most: data rows at most, for progress); then, in row order,
+    ("sheet", name, header_row, at_most)     first (data rows at most, for progress); then, in row order,
     ("checked", CheckedRows)                 a batch checked here (without the file-wide duplicate rule), or
     ("rows", [(row number, cells), ...])     a batch left for the importing process to check;
     ("done", total)                          last, with the number of data rows.
 
 Instead of "sheet": ("unreadable",) when calamine cannot open the file, ("bad", message)
 when it is not the template or has too many rows, ("failed", traceback) on a fault of ours.
-Rows are turned into Python values as they are sent, so the first batch leaves while the
-last rows are still calamine's. A child killed by
-its limits just ends, and the pipe with it.
+A child killed by its limits just ends, and the pipe with it.
+
+Rows become Python values as they are sent: the first batch leaves while the last rows
+are still calamine's.
 
 Given the importer's unit name, the child checks most batches and leaves the
 others to the importing process, so both processor cores work while the rows stream.
