@@ -350,7 +350,9 @@ class JobType:
     id: strawberry.ID = strawberry.field(description="任务编号 Job id")
     kind: JobKindEnum = strawberry.field(description="类型 Kind")
     status: JobStatusEnum = strawberry.field(description="状态 Status")
-    total: int = strawberry.field(description="总数 Items to process")
+    total: int = strawberry.field(description="总数（导入时先为表头下方的行数，读完后为实际数据行数）"
+                                              "Items to process; for an import, the rows below the header "
+                                              "(empty ones included) until the file has been read, then the data rows")
     processed: int = strawberry.field(description="已处理 Items processed")
     error: str | None = strawberry.field(description="失败原因 Why the job failed")
     error_report_url: str | None = strawberry.field(description="错误报告下载链接 Error report download link")
