@@ -436,7 +436,8 @@ def _unique_clash(statement: str) -> Iterator[None]:
 def _batch_insert() -> str:
     """One batch's rows, given as a JSON array of the cleaned values, then the columns every row shares,
     then the history rows' actor and time: the rows are inserted in file order, each with its CREATE
-    history row. (JSON, because the database parses it faster than psycopg can send 15 arrays.)"""
+    history row. (JSON: orjson writes it in C, where psycopg would turn 15 arrays into text element by
+    element in Python, about 90 ms per 10,000 rows.)"""
     from sqlalchemy.dialects import postgresql
 
     table = Registration.__table__
