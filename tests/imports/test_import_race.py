@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.demo import People
 from app.imports import service
+from app.imports.reading import read_checked
 from app.jobs import Job
 from app.registrations.models import Registration
 from app.reviews.models import ReviewAction
@@ -20,14 +21,14 @@ from tests.imports.test_import_flow import UNIT, admin
 ROWS = 1200  # three batches (app/imports/reader_process.BATCH), so the clash is in a later statement
 
 
-def test_a_person_registered_meanwhile_by_another_unit_fails_the_attempt_and_the_next_one_names_it(backend,
-                                                                                                     monkeypatch, caplog):
+def test_a_person_registered_meanwhile_rolls_the_attempt_back_and_the_next_names_the_unit(backend, monkeypatch,
+                                                                                          caplog):
     caplog.set_level(logging.INFO, logger=service.__name__)
     api = Api(backend.client)
     unit, token = admin(backend)
     exam = make_exam_session(backend.database)
     data = large_template(People(random.Random(41)), UNIT, ROWS)
-    with service.read_checked(data, unit_name=UNIT) as reading:
+    with read_checked(data, unit_name=UNIT) as reading:
         numbers = [values["id_number"] for checked in reading for values in checked.valid.values()]
     other = make_unit(backend.database, name="南宁市青秀区市场监督管理局", division="450103")
     make_registration(backend.database, unit=other, exam=exam, id_number=numbers[900])
