@@ -43,10 +43,6 @@ class CheckedRows:
         self.errors.append(RowError(row, spec.header if spec else None, problem.code.value, problem.message))
         self.valid.pop(row, None)
 
-    @property
-    def bad_rows(self) -> set[int]:
-        return {e.row for e in self.errors}
-
 
 def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str,
                first_seen: dict[str, int] | None = None) -> CheckedRows:

@@ -180,7 +180,7 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
             # only when the job's result is committed with them (below).
             batch = _plan(lookup, checked, job, on_existing)
             errors += checked.errors
-            if policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors):
+            if _writes(policy, errors):
                 writer.add(batch.create)
             plan.merge(batch)
             processed += checked.size
@@ -190,7 +190,7 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
         if not reading.total:
             raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
         heartbeat(database, job, processed=processed, total=reading.total)  # the exact count (it was at most)
-        write = policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors)
+        write = _writes(policy, errors)
         errors.sort(key=lambda e: (e.row, e.column or ""))
         report_key = None
         if errors:
@@ -205,6 +205,11 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
         }
         result["message"] = _summary(policy, result)
         writer.commit(write=write, updates=plan.update, result=result, report_key=report_key)
+
+
+def _writes(policy: ImportPolicy, errors: list[RowError]) -> bool:
+    """Whether the file's rows are written, given the problems found so far."""
+    return policy == ImportPolicy.IMPORT_VALID_ROWS or (policy == ImportPolicy.REJECT_EVERYTHING and not errors)
 
 
 class _Plan:
@@ -322,7 +327,7 @@ class _SqliteRows(_NewRows):
         cursor.execute("BEGIN")
         try:
             cursor.executemany(f"INSERT INTO {self.STAGE} VALUES ({', '.join('?' * len(DATA_KEYS))})",
-                               _data_tuples(rows, text_dates=True))
+                               _data_tuples(rows))
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
@@ -496,8 +501,8 @@ def _json_rows(rows: list[dict[str, Any]]) -> str:
     return orjson.dumps([{key: values[key] for key in DATA_KEYS} for values in rows]).decode()
 
 
-def _data_tuples(rows: list[dict[str, Any]], *, text_dates: bool) -> Iterator[tuple[Any, ...]]:
-    """The file's data of each row, in DATA_KEYS order, as the columns store it."""
+def _data_tuples(rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """The file's data of each row, in DATA_KEYS order, as SQLite's columns store it (dates as ISO text)."""
     data = list(DATA_KEYS)
     pick = itemgetter(*data)
     enums = [data.index(name) for name in ("gender", "exam_type", "personnel_nature")]  # required: never None
@@ -506,7 +511,7 @@ def _data_tuples(rows: list[dict[str, Any]], *, text_dates: bool) -> Iterator[tu
         cells = list(pick(values))
         for index in enums:
             cells[index] = str(cells[index])  # a StrEnum member's str() is its value
-        if text_dates and cells[day] is not None:
+        if cells[day] is not None:
             cells[day] = cells[day].isoformat()
         yield tuple(cells)
 
