@@ -12,7 +12,6 @@ batches arrive, so an import can write one batch while the next is being checked
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import time
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ from app.imports.package import SAVE_AS, BadWorkbook, inspect_workbook, scan_wor
 from app.imports.rows import CheckedRows, check_each, drop_duplicates
 from app.imports.template import DATA_SHEET
 
-log = logging.getLogger(__name__)
 # The package checks bound the file (20 MB, 100 MB unpacked), but not the sheet size calamine
 # derives from cell addresses: the child reading the cells has these limits of its own.
 READ_MEMORY_BYTES = 1 << 30

@@ -44,11 +44,10 @@ class CheckedRows:
         self.valid.pop(row, None)
 
 
-def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str,
-               first_seen: dict[str, int] | None = None) -> CheckedRows:
-    """Every row on its own (`check_each`), then duplicates inside the file (`drop_duplicates`)."""
+def check_rows(rows: list[tuple[int, list[Any]]], *, unit_name: str) -> CheckedRows:
+    """A whole file's rows: each on its own (`check_each`), then duplicates inside the file (`drop_duplicates`)."""
     checked = check_each(rows, unit_name=unit_name)
-    drop_duplicates(checked, {} if first_seen is None else first_seen)
+    drop_duplicates(checked, {})
     return checked
 
 
