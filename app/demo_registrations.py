@@ -37,6 +37,9 @@ STATE_WEIGHTS = {S.DRAFT: 14, S.PENDING_INITIAL: 11, S.PENDING_FINAL: 7, S.RETUR
 INITIAL_MEDIAN_HOURS, FINAL_MEDIAN_HOURS = 6.0, 9.0  # working hours, before a place's own pace
 RETURNED_AT_FINAL = 0.2  # of the returns, the share the city (not the county) made
 RETURNED_BEFORE = 0.08  # records that were returned once and submitted again
+# A backlogged office (pace 3 or more) leaves this share of the records waiting for its first review
+# past their deadline: the statistics show overdue reviews whatever the day and hour of the week.
+BACKLOGGED_PACE, OVERDUE_SHARE = 3.0, 0.25
 COPY_CHUNK = 5000
 
 
@@ -129,7 +132,10 @@ class Histories:
             created = self.opens + (now - self.opens) * rng.random() ** 0.7
             record.steps = [(A.CREATE, None, S.DRAFT, created, chain.admin, None)]
             return record
-        if status == S.PENDING_INITIAL:
+        if status == S.PENDING_INITIAL and chain.pace >= BACKLOGGED_PACE and rng.random() < OVERDUE_SHARE:
+            # Submitted more than REVIEW_WORKING_DAYS whole working days ago: its deadline has passed.
+            submitted = clock.back(now, rng.uniform(REVIEW_WORKING_DAYS + 1, REVIEW_WORKING_DAYS + 4) * DAY)
+        elif status == S.PENDING_INITIAL:
             submitted = clock.back(now, self._delay(INITIAL_MEDIAN_HOURS, chain.pace) * waited)
         elif status == S.PENDING_FINAL:
             passed = clock.back(now, self._delay(FINAL_MEDIAN_HOURS, chain.pace) * waited)
