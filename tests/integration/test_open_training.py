@@ -50,7 +50,9 @@ def test_a_mixed_batch_opens_the_approved_records_and_says_why_not_for_the_rest(
     people = {r.id: r for r in approved}
     for message in messages:
         person = people[message.subject_id]
-        assert message.phone == person.phone and message.status == SmsStatus.PENDING
+        # queued in the outbox; the backend's worker thread may already be handing it to the provider
+        assert message.phone == person.phone and message.status in {SmsStatus.PENDING, SmsStatus.SENDING,
+                                                                      SmsStatus.SENT}
         assert message.params == {"name": person.name, "session": exam.name}
 
 
