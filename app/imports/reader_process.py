@@ -29,16 +29,24 @@ only runs calamine and the pure-Python row rules, with the cyclic garbage collec
 and multiprocessing ends it with os._exit: nothing it inherited (database connections,
 other threads' state) is used, finalised or flushed. Its memory limit is counted on top
 of the address space it inherits.
+
+It does hold what it inherited, though: the sockets of the importing process's database
+connections, one of them perhaps in the import's open transaction. So it dies with the
+importing process (a worker killed with -9 or by the OOM killer): left alone, it would wait
+forever on a pipe nobody reads, and keep that transaction, and its locks, open with it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import gc
 import io
 import itertools
 import os
 import resource
+import signal
+import sys
 import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -53,11 +61,14 @@ BATCH = 500
 # The child checks SHARE - 1 batches out of SHARE and leaves one to the importing process,
 # which also looks up, writes and reports every batch.
 SHARE = 6
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def run(connection: Connection, data: bytes, sheet_names: list[str], unit_name: str | None, *,
-        memory_bytes: int, cpu_seconds: int, max_rows: int) -> None:
-    """The child's whole life: limits first, then read, check and send."""
+        importer: int, importers_end: Connection, memory_bytes: int, cpu_seconds: int, max_rows: int) -> None:
+    """The child's whole life: bound to the importing process and limited first, then read, check and send."""
+    _die_with(importer)
+    importers_end.close()  # so that a send fails, rather than waits, once the importing process is gone
     gc.disable()
     _quiet()
     address_space = memory_bytes + _inherited_address_space()
@@ -71,6 +82,14 @@ def run(connection: Connection, data: bytes, sheet_names: list[str], unit_name: 
         connection.send(("failed", traceback.format_exc()))
     finally:
         connection.close()
+
+
+def _die_with(importer: int) -> None:
+    """Be killed by the kernel as soon as the importing process (the thread that forked this one) ends."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != importer:  # it ended before the line above took effect
+        os._exit(1)
 
 
 def _read(connection: Connection, data: bytes, sheet_names: list[str], unit_name: str | None, max_rows: int) -> None:

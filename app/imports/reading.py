@@ -13,6 +13,7 @@ batches arrive, so an import can write one batch while the next is being checked
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,7 +105,8 @@ class _Child:
         receiving, sending = _CHILDREN.Pipe(duplex=False)
         process = _CHILDREN.Process(
             target=reader_process.run, args=(sending, data, [s.name for s in ordered], unit_name),
-            kwargs={"memory_bytes": READ_MEMORY_BYTES, "cpu_seconds": READ_SECONDS + 1, "max_rows": MAX_ROWS},
+            kwargs={"importer": os.getpid(), "importers_end": receiving,
+                    "memory_bytes": READ_MEMORY_BYTES, "cpu_seconds": READ_SECONDS + 1, "max_rows": MAX_ROWS},
             daemon=True)
         process.start()
         sending.close()
