@@ -42,12 +42,15 @@ class Backend:
 
     def reset(self) -> None:
         """Empty every table. A worker thread may still be finishing the previous test's
-        background work, so a lock conflict (a deadlock on PostgreSQL) is waited out and retried."""
+        background work, so a lock conflict (a deadlock on PostgreSQL) is waited out and retried;
+        a lock that is never released (a transaction left open by a dead process) fails the test,
+        naming the sessions that hold it, instead of waiting forever."""
         tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP]
         for attempt in range(10):
             try:
                 with self.database.engine.begin() as connection:
                     if self.database.dialect == "postgresql":
+                        connection.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
                         connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
                     else:
                         with _audit_guard_lifted(connection):
@@ -56,8 +59,16 @@ class Backend:
                 return
             except sa.exc.OperationalError:
                 if attempt == 9:
-                    raise
+                    raise AssertionError(f"tables still locked by: {self._open_transactions()}") from None
                 time.sleep(0.2 * (attempt + 1))
+
+    def _open_transactions(self) -> list[dict]:
+        if self.database.dialect != "postgresql":
+            return []
+        with self.database.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(sa.text(
+                "SELECT pid, state, now() - xact_start AS open_for, left(query, 120) AS query FROM pg_stat_activity "
+                "WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"))]
 
 
 @contextlib.contextmanager
