@@ -57,9 +57,9 @@ class Backend:
                             for table in tables:
                                 connection.execute(sa.text(f"DELETE FROM {table}"))
                 return
-            except sa.exc.OperationalError:
+            except sa.exc.OperationalError as exc:
                 if attempt == 9:
-                    raise AssertionError(f"tables still locked by: {self._open_transactions()}") from None
+                    raise AssertionError(f"tables still locked by: {self._open_transactions()}") from exc
                 time.sleep(0.2 * (attempt + 1))
 
     def _open_transactions(self) -> list[dict]:
