@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,11 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def wait_gone(pids: list[int], outlived: str) -> None:
+    """Wait up to 10 s for these processes to end; fail naming the ones still running."""
+    deadline = time.monotonic() + 10
+    while alive := [pid for pid in pids if running(pid)]:
+        assert time.monotonic() < deadline, f"{alive} outlived {outlived}"
+        time.sleep(0.05)

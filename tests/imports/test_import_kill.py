@@ -17,7 +17,7 @@ from app.imports.service import request_import
 from app.jobs import Job, JobStatus
 from app.storage import storage_for
 from tests.factories import candidate, make_exam_session, make_unit, make_user
-from tests.imports.support import child_processes, filled_template, person_row, running
+from tests.imports.support import child_processes, filled_template, person_row, wait_gone
 from workers.broker import TaskQueue
 
 ROWS = 6000
@@ -65,7 +65,7 @@ def test_killed_import_worker_leaves_nothing_half_done(postgres_backend, redis_n
         children = child_processes(first.pid)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        _wait_gone(children)  # a reader child would hold the dead import's transaction open
+        wait_gone(children, "the killed worker")  # a reader child would hold the import's transaction open
         status, _, attempts = job_state(database, job.id)
         assert registrations(database, unit.id) in (0, ROWS)  # never part of the file
         if status == JobStatus.SUCCEEDED:
@@ -89,9 +89,3 @@ def test_killed_import_worker_leaves_nothing_half_done(postgres_backend, redis_n
         queue.close()
         database.dispose()
 
-
-def _wait_gone(pids: list[int]) -> None:
-    deadline = time.monotonic() + 10
-    while alive := [pid for pid in pids if running(pid)]:
-        assert time.monotonic() < deadline, f"{alive} outlived the killed worker"
-        time.sleep(0.05)

@@ -12,13 +12,12 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from app.demo import People
-from tests.imports.support import large_template, running
+from tests.imports.support import large_template, running, wait_gone
 
 UNIT = "南宁市兴宁区综合行政执法局"
 ROWS = 6000  # far more than a pipe holds: the child is still sending when its parent dies
@@ -55,11 +54,7 @@ def test_the_reader_child_dies_with_the_importing_process_and_its_transaction_en
         assert importer.returncode == -signal.SIGKILL, importer.stderr
         children = [int(pid) for pid in importer.stdout.split()]
         assert children, "the importing process had no reader child when it was killed"
-
-        deadline = time.monotonic() + 10
-        while alive := [pid for pid in children if running(pid)]:
-            assert time.monotonic() < deadline, f"reader child {alive} outlived the importing process"
-            time.sleep(0.05)
+        wait_gone(children, "the importing process")
         with engine.begin() as connection:  # the dead import's transaction ended: nothing holds its lock
             connection.execute(sa.text("SET LOCAL lock_timeout = '10s'"))
             connection.execute(sa.text("LOCK TABLE reader_child_probe IN ACCESS EXCLUSIVE MODE"))
