@@ -532,8 +532,7 @@ def _record_result(connection: sa.Connection, job: Job, result: dict[str, Any], 
     done = connection.execute(
         sa.update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING, Job.attempts == job.attempts)
         .values(status=JobStatus.SUCCEEDED, result=result, error_report_key=report_key, total=result["total"],
-                processed=result["total"],
-                finished_at=now(), heartbeat_at=now()))
+                processed=result["total"], finished_at=now(), heartbeat_at=now()))
     if done.rowcount != 1:
         # The sweeper gave this attempt up (and re-queued it): roll our writes back.
         raise _Superseded()
