@@ -161,12 +161,13 @@ def database_alone(database) -> DatabaseAlone:  # noqa: ANN001
     CREATE history rows inserted again (into a new exam session) from a temporary table by two
     INSERT ... SELECTs, then rolled back. No import that keeps the same rows, indexes, foreign keys
     and history can write them faster, and none can start before calamine has read the sheet."""
-    timed = [_insert_again(database, explain=False) for _ in range(2)]
-    plans = _insert_again(database, explain=True)
-    return DatabaseAlone(min(timed), sum(t["Time"] for p in plans for t in p.get("Triggers", [])) / 1000)
+    timed = min(_insert_again(database)[0] for _ in range(2))
+    plans = [plan[0] for plan in _insert_again(database, "EXPLAIN (ANALYZE, FORMAT JSON) ")[1]]
+    return DatabaseAlone(timed, sum(t["Time"] for p in plans for t in p.get("Triggers", [])) / 1000)
 
 
-def _insert_again(database, *, explain: bool):  # noqa: ANN001, ANN202
+def _insert_again(database, prefix: str = ""):  # noqa: ANN001, ANN202
+    """Both INSERT ... SELECTs (each after `prefix`), rolled back: (seconds they took, their results)."""
     import sqlalchemy as sa
 
     from tests.factories import make_exam_session
@@ -178,17 +179,13 @@ def _insert_again(database, *, explain: bool):  # noqa: ANN001, ANN202
                                    "SELECT * FROM registration WHERE session_id = :last"), {"last": last})
         connection.execute(sa.text("UPDATE bench_rows SET session_id = :exam, "
                                    "id = nextval(pg_get_serial_sequence('registration', 'id'))"), {"exam": exam.id})
-        statements = ("INSERT INTO registration SELECT * FROM bench_rows", HISTORY_AGAIN)
-        if explain:
-            result = [connection.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}")).scalar_one()[0]
-                      for statement in statements]
-        else:
-            started = time.perf_counter()
-            for statement in statements:
-                connection.execute(sa.text(statement))
-            result = time.perf_counter() - started
+        started = time.perf_counter()
+        executed = [connection.execute(sa.text(prefix + statement))
+                    for statement in ("INSERT INTO registration SELECT * FROM bench_rows", HISTORY_AGAIN)]
+        results = [result.scalar() if result.returns_rows else None for result in executed]
+        elapsed = time.perf_counter() - started
         connection.rollback()
-    return result
+    return elapsed, results
 
 
 def run(name: str, url: str, data: bytes, rows: int, rounds: int, storage: Path) -> None:
