@@ -300,12 +300,13 @@ def write_registrations(writer: Writer, rows: Iterable[tuple]) -> None:
 
 
 def write_histories(writer: Writer, session_id: int, records: dict[str, Record]) -> dict[str, int]:
-    """The history rows of the records just written, matched by ID number; returns their ids."""
+    """The history rows (the transitions after the creation, which the record itself holds) of the records
+    just written, matched by ID number; returns their ids."""
     ids = dict(writer.connection.execute(sa.select(Registration.id_number, Registration.id)
                                          .where(Registration.session_id == session_id)).all())
     rows = ((ids[number], actor.id, actor.role, action, before, after, comment, at)
             for number, record in records.items()
-            for action, before, after, at, actor, comment in record.steps)
+            for action, before, after, at, actor, comment in record.steps if action != A.CREATE)
     writer.write(ReviewAction.__table__, ACTION_COLUMNS, rows)
     return ids
 

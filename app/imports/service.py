@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.auth.permissions import require_unit_admin
-from app.clock import UTCDateTime, now
+from app.clock import now
 from app.db import WRITE_OPTION, Database
 from app.errors import AppError, ErrorCode, FieldProblem
 from app.exams.service import get_exam_session, require_window_open
@@ -59,8 +59,6 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PROGRESS_SECONDS = 0.5  # progress writes are throttled: each is a transaction of its own
 MAX_STORED_ROW_ERRORS = 2000  # the error workbook has all of them
 IN_CHUNK = 5000  # SQLite allows 32766 parameters
-HISTORY_COLUMNS = ["registration_id", "actor_id", "actor_role", "action", "from_status", "to_status", "comment", "at"]
-HISTORY_COMMENT = "批量导入"
 
 
 class ImportPolicy(StrEnum):
@@ -282,8 +280,9 @@ def _rows_writer(database: Database, job: Job) -> Iterator[_SqliteRows | _Postgr
 class _NewRows:
     """New registrations written a batch at a time while the file is read, and the job's result with them.
 
-    `commit` makes the rows (when `write`), their history, the updates of this unit's
-    records and the job's result one transaction; anything else leaves nothing behind.
+    `commit` makes the rows (when `write`), the updates of this unit's records (with their
+    history) and the job's result one transaction; anything else leaves nothing behind. A new
+    record's creation (by whom, when, by import) is kept on the record itself.
     """
 
     def __init__(self, database: Database, job: Job) -> None:
@@ -291,7 +290,7 @@ class _NewRows:
         self.at = now()
         self.fixed = {"session_id": job.session_id, "unit_id": job.unit_id, "status": RegistrationStatus.DRAFT,
                       "rollback_used": False, "created_by": job.created_by, "created_at": self.at,
-                      "updated_at": self.at, "version": 1}
+                      "updated_at": self.at, "imported": True, "version": 1}
         self._connection: sa.Connection | None = None
 
     def _final_writes(self, connection: sa.Connection, *, write: bool,
@@ -343,12 +342,9 @@ class _SqliteRows(_NewRows):
             if write and self.count:
                 others, shared = _shared_columns(self.fixed, text_dates=True)
                 data = ", ".join(DATA_KEYS)
-                # Under the write lock the new ids are all above the largest before.
-                before = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM registration").scalar_one()
                 connection.exec_driver_sql(
                     f"INSERT INTO registration ({data}, {', '.join(others)}) "
                     f"SELECT {data}, {', '.join('?' * len(others))} FROM {self.STAGE} ORDER BY rowid", shared)
-                _insert_history(connection, self.job, self.at, after_id=before)
             self._final_writes(connection, write=write, updates=updates, result=result, report_key=report_key)
 
     def close(self) -> None:
@@ -363,8 +359,8 @@ class _SqliteRows(_NewRows):
 
 
 class _PostgresRows(_NewRows):
-    """On PostgreSQL each batch is one statement that inserts the rows and their history rows, inside
-    the import's one transaction: nobody else sees them before the result is committed with them.
+    """On PostgreSQL each batch is one INSERT statement, inside the import's one transaction: nobody
+    else sees the rows before the result is committed with them.
 
     The statements are pipelined (psycopg's pipeline mode): each is sent as its batch is ready and
     the database works on it while this process reads and checks the next batch, instead of waiting
@@ -376,8 +372,7 @@ class _PostgresRows(_NewRows):
         super().__init__(database, job)
         self._pipeline: Any = None
         self._cursor: Any = None
-        # The statement's parameters after the rows: the columns every new row shares, then the history's.
-        self._same = (*_shared_columns(self.fixed, text_dates=False)[1], job.created_by, _plain(self.at))
+        self._same = _shared_columns(self.fixed, text_dates=False)[1]  # the columns every new row shares
 
     def _open(self) -> sa.Connection:
         if self._connection is None:
@@ -394,7 +389,7 @@ class _PostgresRows(_NewRows):
             self._pipeline.__enter__()
             self._cursor = driver.cursor()
         with _unique_clash("INSERT registration"):
-            self._cursor.execute(_batch_insert(), (_json_rows(rows), *self._same))
+            self._cursor.execute(_batch_insert(), (*self._same, _json_rows(rows)))
         self.count += len(rows)
 
     def _end_pipeline(self, error: BaseException | None = None) -> None:
@@ -439,10 +434,9 @@ def _unique_clash(statement: str) -> Iterator[None]:
 
 @lru_cache(maxsize=1)
 def _batch_insert() -> str:
-    """One batch's rows, given as a JSON array of the cleaned values, then the columns every row shares,
-    then the history rows' actor and time: the rows are inserted in file order, each with its CREATE
-    history row. (JSON: orjson writes it in C, where psycopg would turn 15 arrays into text element by
-    element in Python, about 90 ms per 10,000 rows.)"""
+    """One batch's rows, given as a JSON array of the cleaned values, then the columns every row shares;
+    inserted in file order. (JSON: orjson writes it in C, where psycopg would turn 15 arrays into text
+    element by element in Python, about 90 ms per 10,000 rows.)"""
     from sqlalchemy.dialects import postgresql
 
     table = Registration.__table__
@@ -450,26 +444,10 @@ def _batch_insert() -> str:
     types = ", ".join(f"{key} {table.c[key].type.compile(dialect=postgresql.dialect())}" for key in DATA_KEYS)
     data = ", ".join(DATA_KEYS)
     return (
-        f"WITH data AS (SELECT * FROM ROWS FROM (json_to_recordset(%s::json) AS ({types})) "
-        f"WITH ORDINALITY AS d ({data}, position_in_file)), "
-        f"new AS (INSERT INTO {table.name} ({data}, {', '.join(others)}) "
-        f"SELECT {data}, {', '.join(['%s'] * len(others))} FROM data ORDER BY position_in_file RETURNING id) "
-        f"INSERT INTO {ReviewAction.__table__.name} ({', '.join(HISTORY_COLUMNS)}) "
-        f"SELECT id, %s, 'UNIT_ADMIN', '{ReviewActionKind.CREATE.value}', NULL, "
-        f"'{RegistrationStatus.DRAFT.value}', '{HISTORY_COMMENT}', %s FROM new")
-
-
-def _insert_history(connection: sa.Connection, job: Job, at: datetime, *, after_id: int) -> None:
-    """The CREATE history rows of the rows just inserted (ids above `after_id`), written by the database."""
-    connection.execute(sa.insert(ReviewAction).from_select(
-        HISTORY_COLUMNS,
-        sa.select(Registration.id, sa.literal(job.created_by), sa.literal("UNIT_ADMIN"),
-                  sa.literal(ReviewActionKind.CREATE.value), sa.null(),
-                  sa.literal(RegistrationStatus.DRAFT.value), sa.literal(HISTORY_COMMENT),
-                  sa.literal(at, UTCDateTime()))
-        .where(Registration.id > after_id, Registration.session_id == job.session_id,
-               Registration.unit_id == job.unit_id, Registration.created_at == at),
-    ))
+        f"INSERT INTO {table.name} ({data}, {', '.join(others)}) "
+        f"SELECT {data}, {', '.join(['%s'] * len(others))} "
+        f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({types})) WITH ORDINALITY AS d ({data}, position_in_file) "
+        f"ORDER BY position_in_file")
 
 
 def _update_existing(connection: sa.Connection, job: Job, updates: list[tuple[sa.Row[Any], dict[str, Any]]],

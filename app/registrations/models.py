@@ -54,8 +54,10 @@ class Registration(RegistrationData, table=True):
     due_at: datetime | None = timestamp(nullable=True)
     # Last reminder sent to the reviewers about this record's deadline.
     reminded_at: datetime | None = timestamp(nullable=True)
+    # Who created the record and when: the first entry of its history (`history` in app/registrations/service.py).
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = timestamp()
+    imported: bool = Field(default=False)  # created by a spreadsheet import, not entered one by one
     updated_at: datetime = timestamp()
     # Bumped on every change; conditional updates use it so races lose cleanly.
     version: int = Field(default=1)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.auth.permissions import require_unit_admin
 from app.auth.scope import visible_registrations
 from app.clock import now
@@ -28,6 +28,8 @@ from app.reviews.models import ReviewAction, ReviewActionKind
 from app.units.models import Unit
 
 LISTED_ALWAYS = frozenset({"id", "unit_id"})
+IMPORTED = "批量导入"  # the comment on the creation of a record a spreadsheet import created
+CREATOR_ROLE = Role.UNIT_ADMIN.value  # only unit admins create records
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,6 @@ def create_registration(
         **values,
     )
     _insert(session, registration)
-    _record(session, registration, user, ReviewActionKind.CREATE, None)
     return registration
 
 
@@ -165,12 +166,25 @@ def is_overdue(due_at: datetime | None, moment: datetime | None = None) -> bool:
 
 
 def history(session: Session, registration_ids: list[int]) -> dict[int, list[ReviewAction]]:
+    """Each record's history, oldest first: its creation, then every transition (the review actions).
+
+    The creation is the record's own created_by / created_at (an import writes thousands of records
+    at once; a history row each would repeat them), shown as the CREATE entry it always was.
+    """
     by_registration: dict[int, list[ReviewAction]] = {i: [] for i in registration_ids}
-    for action in session.exec(
-        select(ReviewAction)
-        .where(col(ReviewAction.registration_id).in_(registration_ids))
-        .order_by(ReviewAction.at, ReviewAction.id)
-    ):
+    created = (
+        sa.select(Registration.id.label("registration_id"), Registration.created_by.label("actor_id"),
+                  sa.case((Registration.imported, IMPORTED), else_=sa.null()).label("comment"),
+                  Registration.created_at.label("at"))
+        .where(col(Registration.id).in_(registration_ids))
+    )
+    transitions = select(ReviewAction).where(col(ReviewAction.registration_id).in_(registration_ids))
+    for row in session.execute(created):
+        by_registration[row.registration_id].append(ReviewAction(
+            registration_id=row.registration_id, actor_id=row.actor_id, actor_role=CREATOR_ROLE,
+            action=ReviewActionKind.CREATE, from_status=None, to_status=RegistrationStatus.DRAFT,
+            comment=row.comment, at=row.at))
+    for action in session.exec(transitions.order_by(ReviewAction.at, ReviewAction.id)):
         by_registration[action.registration_id].append(action)
     return by_registration
 
