@@ -22,8 +22,9 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from psycopg.types.json import Json
 from sqlmodel import Session, select
 
 from app.accounts.models import User
@@ -187,11 +188,11 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
                 reported = time.monotonic()
         if not reading.total:
             raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
-        heartbeat(database, job, processed=processed, total=reading.total)  # the exact count (it was at most)
         write = _writes(policy, errors)
         errors.sort(key=lambda e: (e.row, e.column or ""))
         report_key = None
-        if errors:
+        if errors:  # a large report takes a while: the exact count (it was at most) shows meanwhile
+            heartbeat(database, job, processed=processed, total=reading.total)
             report = error_workbook(data, sheet.name, sheet.header_row, errors)
             report_key = storage.put(report, folder="reports", suffix=".xlsx").key
             heartbeat(database, job)  # a large report takes a while: still alive
@@ -262,9 +263,14 @@ def _existing(lookup: sa.Connection, session_id: int, id_numbers: list[str]) -> 
 
 
 def _id_number_filters(lookup: sa.Connection, numbers: list[str]) -> list[sa.ColumnElement[bool]]:
-    """PostgreSQL takes all the numbers as one array; SQLite a bounded IN list at a time."""
+    """PostgreSQL takes all the numbers as one array; SQLite a bounded IN list at a time.
+
+    The array is sent as one comma-separated text (valid ID numbers are digits and X), which the
+    database splits: psycopg would build a 500-element array parameter in Python, element by element.
+    """
     if numbers and lookup.dialect.name == "postgresql":
-        return [Registration.id_number == sa.any_(sa.bindparam("numbers", numbers, type_=ARRAY(sa.String)))]
+        listed = sa.func.string_to_array(sa.bindparam("numbers", ",".join(numbers), type_=sa.Text), ",")
+        return [Registration.id_number == sa.any_(listed)]
     return [Registration.id_number.in_(numbers[start:start + IN_CHUNK]) for start in range(0, len(numbers), IN_CHUNK)]
 
 
@@ -424,8 +430,6 @@ class _PostgresRows(_NewRows):
 @contextmanager
 def _unique_clash(statement: str) -> Iterator[None]:
     """psycopg's IntegrityError as SQLAlchemy's, which run_import answers by checking the file again."""
-    import psycopg
-
     try:
         yield
     except psycopg.IntegrityError as exc:  # someone registered one of these people meanwhile
@@ -474,9 +478,10 @@ def _shared_columns(fixed: dict[str, Any], *, text_dates: bool) -> tuple[list[st
     return others, tuple(_plain(fixed.get(name), text_dates=text_dates) for name in others)
 
 
-def _json_rows(rows: list[dict[str, Any]]) -> str:
-    """The rows' cleaned values as JSON: enums by value, dates as ISO text (orjson's own rules)."""
-    return orjson.dumps([{key: values[key] for key in DATA_KEYS} for values in rows]).decode()
+def _json_rows(rows: list[dict[str, Any]]) -> Json:
+    """The rows' cleaned values (their keys are DATA_KEYS) as JSON: enums by value, dates as ISO text
+    (orjson's own rules), handed to psycopg as the bytes orjson makes."""
+    return Json(rows, dumps=orjson.dumps)
 
 
 def _data_tuples(rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:

@@ -53,6 +53,6 @@ def test_a_person_registered_meanwhile_rolls_the_attempt_back_and_the_next_names
         assert session.scalar(sa.select(Job.attempts).where(Job.id == int(job["id"]))) == 2
         mine = session.scalars(sa.select(Registration.id).where(
             Registration.session_id == exam.id, Registration.unit_id == unit.id)).all()
-        history = session.scalar(sa.select(sa.func.count()).select_from(ReviewAction).where(
+        history_rows = session.scalar(sa.select(sa.func.count()).select_from(ReviewAction).where(
             ReviewAction.registration_id.in_(mine)))
-    assert len(mine) == ROWS - 1 and history == ROWS - 1  # nothing of the first attempt was left behind
+    assert len(mine) == ROWS - 1 and history_rows == 0  # nothing of the first attempt was left behind
