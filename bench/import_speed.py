@@ -17,7 +17,7 @@ best read over the rounds, and the median of the per-round ratios (the figure
 next import) is printed beside it. On SQLite everything runs in this process
 and its children, so the ratio of CPU times (which other processes' load hardly
 moves) is printed too. On PostgreSQL the database's own part is measured alone as
-well (inserting the same rows and history from a temporary table, rolled back),
+well (inserting the same rows from a temporary table, rolled back),
 with the share its foreign-key checks take (EXPLAIN ANALYZE): read + that is the
 least any import keeping those rows, indexes and foreign keys could take.
 """
@@ -148,26 +148,22 @@ def measure(url: str, data: bytes, rounds: int, storage: Path) -> Rounds:
 
 @dataclass
 class DatabaseAlone:
-    seconds: float  # both INSERT ... SELECTs, timed as they run (best of two)
+    seconds: float  # the INSERT ... SELECT, timed as it runs (best of two)
     foreign_keys: float  # of which the foreign-key triggers (EXPLAIN ANALYZE, which slows the rest a little)
 
 
-HISTORY_AGAIN = ("INSERT INTO reviewaction (registration_id, actor_id, actor_role, action, to_status, comment, at) "
-                 "SELECT id, created_by, 'UNIT_ADMIN', 'CREATE', 'DRAFT', '批量导入', created_at FROM bench_rows")
-
-
 def database_alone(database) -> DatabaseAlone:  # noqa: ANN001
-    """The database's own part of an import, without this process: the last import's rows and their
-    CREATE history rows inserted again (into a new exam session) from a temporary table by two
-    INSERT ... SELECTs, then rolled back. No import that keeps the same rows, indexes, foreign keys
-    and history can write them faster, and none can start before calamine has read the sheet."""
+    """The database's own part of an import, without this process: the last import's rows inserted
+    again (into a new exam session) from a temporary table by one INSERT ... SELECT, then rolled back.
+    No import that keeps the same rows, indexes and foreign keys can write them faster, and none can
+    start before calamine has read the sheet."""
     timed = min(_insert_again(database)[0] for _ in range(2))
-    plans = [plan[0] for plan in _insert_again(database, "EXPLAIN (ANALYZE, FORMAT JSON) ")[1]]
-    return DatabaseAlone(timed, sum(t["Time"] for p in plans for t in p.get("Triggers", [])) / 1000)
+    plan = _insert_again(database, "EXPLAIN (ANALYZE, FORMAT JSON) ")[1][0]
+    return DatabaseAlone(timed, sum(t["Time"] for t in plan.get("Triggers", [])) / 1000)
 
 
 def _insert_again(database, prefix: str = ""):  # noqa: ANN001, ANN202
-    """Both INSERT ... SELECTs (each after `prefix`), rolled back: (seconds they took, their results)."""
+    """The INSERT ... SELECT (after `prefix`), rolled back: (seconds it took, its result)."""
     import sqlalchemy as sa
 
     from tests.factories import make_exam_session
@@ -180,12 +176,11 @@ def _insert_again(database, prefix: str = ""):  # noqa: ANN001, ANN202
         connection.execute(sa.text("UPDATE bench_rows SET session_id = :exam, "
                                    "id = nextval(pg_get_serial_sequence('registration', 'id'))"), {"exam": exam.id})
         started = time.perf_counter()
-        executed = [connection.execute(sa.text(prefix + statement))
-                    for statement in ("INSERT INTO registration SELECT * FROM bench_rows", HISTORY_AGAIN)]
-        results = [result.scalar() if result.returns_rows else None for result in executed]
+        executed = connection.execute(sa.text(prefix + "INSERT INTO registration SELECT * FROM bench_rows"))
+        result = executed.scalar() if executed.returns_rows else None
         elapsed = time.perf_counter() - started
         connection.rollback()
-    return elapsed, results
+    return elapsed, result
 
 
 def run(name: str, url: str, data: bytes, rows: int, rounds: int, storage: Path) -> None:
@@ -197,7 +192,7 @@ def run(name: str, url: str, data: bytes, rows: int, rounds: int, storage: Path)
     print(f"{'':<10} imports: {', '.join(f'{i.wall:.3f}' for i in imports)} s; reads: "
           f"{', '.join(f'{r.wall:.3f}' for r in reads)} s")
     if alone := measured.database_alone:
-        print(f"{'':<10} the database alone (the same rows and history by INSERT ... SELECT from a temporary table): "
+        print(f"{'':<10} the database alone (the same rows by INSERT ... SELECT from a temporary table): "
               f"{alone.seconds:.3f} s, of which foreign-key checks {alone.foreign_keys:.3f} s; read + that = "
               f"{(read + alone.seconds) / read:4.2f}x the read: the best ratio an import could have if nothing but "
               f"the database's inserting took time, since no row can be inserted before calamine has read the sheet")
@@ -254,7 +249,7 @@ def figures(profile):  # noqa: ANN001, ANN201
                                  "s", baseline=read.wall, baseline_name="python-calamine reads the cells, same round",
                                  goal="<= 3", met=imported.wall / read.wall <= 3))
             if alone := measured.database_alone:
-                result.append(Figure(f"the database alone inserting the same {rows:,} rows and history "
+                result.append(Figure(f"the database alone inserting the same {rows:,} rows "
                                      f"(foreign-key checks {alone.foreign_keys:.2f} s of it)", name, alone.seconds,
                                      "s", baseline=read.wall, baseline_name="python-calamine reads the cells"))
         if memory_rows:
