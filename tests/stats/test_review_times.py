@@ -65,7 +65,6 @@ def test_a_review_over_national_day_counts_only_working_hours(backend, calendar_
     submitted, decided = _china("2026-09-30T10:00:00"), _china("2026-10-09T09:00:00")
     with db.transaction() as session:
         session.add_all(_history(record.id, [
-            (A.CREATE, None, S.DRAFT, submitted - timedelta(days=1)),
             (A.SUBMIT, S.DRAFT, S.PENDING_INITIAL, submitted),
             (A.EDIT, S.PENDING_INITIAL, S.PENDING_INITIAL, submitted + timedelta(hours=1)),
             (A.APPROVE, S.PENDING_INITIAL, S.PENDING_FINAL, submitted + timedelta(hours=2)),
@@ -100,7 +99,6 @@ def test_percentiles_match_the_python_calendar_on_generated_data(backend, calend
         unit = rng.choice(units)
         steps: list[tuple[A, S | None, S, datetime]] = []
         status, at = S.DRAFT, datetime(2026, 1, 5, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 300 * 86400))
-        steps.append((A.CREATE, None, S.DRAFT, at))
         timed = []
         for _ in range(rng.choice((1, 1, 2))):  # some are returned and submitted again
             at += timedelta(seconds=rng.randint(60, 5 * 86400))
