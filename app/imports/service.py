@@ -167,43 +167,71 @@ def _work(database: Database, storage: Storage, job: Job) -> None:
         unit = session.get(Unit, job.unit_id)
         if policy != ImportPolicy.VALIDATE_ONLY:
             require_window_open(exam)
-    errors: list[RowError] = []
-    plan = _Plan()
-    with (read_checked(data, unit_name=unit.name) as reading, _rows_writer(database, job) as writer,
-          database.engine.connect() as lookup):
-        sheet = reading.sheet
-        heartbeat(database, job, total=sheet.at_most, processed=0)
-        processed, reported = 0, time.monotonic()
-        for checked in reading:
-            # Rows go to the database while the next batch is read and checked; they count
-            # only when the job's result is committed with them (below).
-            batch = _plan(lookup, checked, job, on_existing)
-            errors += checked.errors
-            if _writes(policy, errors):
-                writer.add(batch.create)
-            plan.merge(batch)
-            processed += checked.size
-            if time.monotonic() - reported >= PROGRESS_SECONDS:
-                heartbeat(database, job, processed=processed)
-                reported = time.monotonic()
-        if not reading.total:
-            raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
-        write = _writes(policy, errors)
-        errors.sort(key=lambda e: (e.row, e.column or ""))
-        report_key = None
-        if errors:  # a large report takes a while: the exact count (it was at most) shows meanwhile
-            heartbeat(database, job, processed=processed, total=reading.total)
-            report = error_workbook(data, sheet.name, sheet.header_row, errors)
-            report_key = storage.put(report, folder="reports", suffix=".xlsx").key
-            heartbeat(database, job)  # a large report takes a while: still alive
-        result = {
-            "policy": policy.value, "total": reading.total, "invalid": len({e.row for e in errors}),
-            "created": writer.count if write else 0, "updated": len(plan.update) if write else 0,
-            "skipped": len(plan.skip), "written": write and bool(writer.count or plan.update),
-            "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
-        }
-        result["message"] = _summary(policy, result)
-        writer.commit(write=write, updates=plan.update, result=result, report_key=report_key)
+    try:
+        _import_file(database, storage, job, data, unit.name, policy, on_existing, look_up_all=False)
+    except _SomeoneRegistered:
+        log.info("import job %s met a person already registered; reading the file again, looking every row up",
+                 job.id)
+        _import_file(database, storage, job, data, unit.name, policy, on_existing, look_up_all=True)
+
+
+def _import_file(database: Database, storage: Storage, job: Job, data: bytes, unit_name: str,
+                 policy: ImportPolicy, on_existing: ExistingRecords, *, look_up_all: bool) -> None:
+    """Read, check and write the file, then commit its rows with the job's result.
+
+    Which rows are people this session already has is looked up a batch at a time, before the
+    batch is written. Most files register only new people, so unless `look_up_all`, the lookups
+    stop after a first batch that finds nobody: the rows are written as they are, and should one
+    of them be registered after all, the unique ID number refuses it and this raises
+    _SomeoneRegistered, leaving nothing behind.
+    """
+    look_up = look_up_all or policy == ImportPolicy.VALIDATE_ONLY  # a dry run writes nothing to refuse a row
+    report_key = None
+    try:
+        with (read_checked(data, unit_name=unit_name) as reading, _rows_writer(database, job) as writer,
+              database.engine.connect() as lookup):
+            sheet = reading.sheet
+            heartbeat(database, job, total=sheet.at_most, processed=0)
+            errors: list[RowError] = []
+            plan = _Plan()
+            processed, reported = 0, time.monotonic()
+            for index, checked in enumerate(reading):
+                # Rows go to the database while the next batch is read and checked; they count
+                # only when the job's result is committed with them (below).
+                found = _existing(lookup, job.session_id, checked) if look_up or index == 0 else {}
+                look_up = look_up or bool(found)
+                batch = _plan(found, checked, job, on_existing)
+                errors += checked.errors
+                if _writes(policy, errors):
+                    writer.add(batch.create)
+                plan.merge(batch)
+                processed += checked.size
+                if time.monotonic() - reported >= PROGRESS_SECONDS:
+                    heartbeat(database, job, processed=processed)
+                    reported = time.monotonic()
+            if not reading.total:
+                raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
+            write = _writes(policy, errors)
+            errors.sort(key=lambda e: (e.row, e.column or ""))
+            if errors:  # a large report takes a while: the exact count (it was at most) shows meanwhile
+                heartbeat(database, job, processed=processed, total=reading.total)
+                report = error_workbook(data, sheet.name, sheet.header_row, errors)
+                report_key = storage.put(report, folder="reports", suffix=".xlsx").key
+                heartbeat(database, job)  # a large report takes a while: still alive
+            result = {
+                "policy": policy.value, "total": reading.total, "invalid": len({e.row for e in errors}),
+                "created": writer.count if write else 0, "updated": len(plan.update) if write else 0,
+                "skipped": len(plan.skip), "written": write and bool(writer.count or plan.update),
+                "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
+            }
+            result["message"] = _summary(policy, result)
+            writer.commit(write=write, updates=plan.update, result=result, report_key=report_key)
+    except sa.exc.IntegrityError:
+        if report_key:
+            storage.delete(report_key)
+        if look_up:
+            raise  # looked up, yet registered meanwhile: run_import checks the file again
+        raise _SomeoneRegistered() from None
 
 
 def _writes(policy: ImportPolicy, errors: list[RowError]) -> bool:
@@ -222,10 +250,9 @@ class _Plan:
         self.skip += other.skip
 
 
-def _plan(lookup: sa.Connection, checked: CheckedRows, job: Job, on_existing: ExistingRecords) -> _Plan:
+def _plan(existing: dict[str, sa.Row[Any]], checked: CheckedRows, job: Job, on_existing: ExistingRecords) -> _Plan:
     """Which valid rows of a batch are new, which update this unit's records, which clash with another unit."""
     plan = _Plan()
-    existing = _existing(lookup, job.session_id, [v["id_number"] for v in checked.valid.values()])
     for number, values in sorted(checked.valid.items()):
         found = existing.get(values["id_number"])
         if found is None:
@@ -245,11 +272,11 @@ def _plan(lookup: sa.Connection, checked: CheckedRows, job: Job, on_existing: Ex
     return plan
 
 
-def _existing(lookup: sa.Connection, session_id: int, id_numbers: list[str]) -> dict[str, sa.Row[Any]]:
-    """This session's registrations of these ID numbers, with their unit's name; one short read."""
+def _existing(lookup: sa.Connection, session_id: int, checked: CheckedRows) -> dict[str, sa.Row[Any]]:
+    """This session's registrations of the batch's ID numbers, with their unit's name; one short read."""
     found: dict[str, sa.Row[Any]] = {}
     try:
-        for among in _id_number_filters(lookup, id_numbers):
+        for among in _id_number_filters(lookup, [values["id_number"] for values in checked.valid.values()]):
             rows = lookup.execute(
                 sa.select(Registration.id, Registration.id_number, Registration.unit_id, Registration.status,
                           Registration.version, Unit.name.label("unit_name"))
@@ -523,6 +550,10 @@ def _record_result(connection: sa.Connection, job: Job, result: dict[str, Any], 
 
 class _Superseded(Exception):
     """This attempt's job row was handed to a newer attempt."""
+
+
+class _SomeoneRegistered(Exception):
+    """A row written without looking it up is a person this session already has."""
 
 
 def _finish(database: Database, job: Job, *, error: str) -> None:
