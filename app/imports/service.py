@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -183,7 +183,8 @@ def _import_file(database: Database, storage: Storage, job: Job, data: bytes, un
     batch is written. Most files register only new people, so unless `look_up_all`, the lookups
     stop after a first batch that finds nobody: the rows are written as they are, and should one
     of them be registered after all, the unique ID number refuses it and this raises
-    _SomeoneRegistered, leaving nothing behind.
+    _SomeoneRegistered, leaving nothing behind. Rows not written (a file with errors, all or
+    nothing) are looked up at the end instead, so that the report names every problem.
     """
     look_up = look_up_all or policy == ImportPolicy.VALIDATE_ONLY  # a dry run writes nothing to refuse a row
     report_key = None
@@ -194,12 +195,17 @@ def _import_file(database: Database, storage: Storage, job: Job, data: bytes, un
             heartbeat(database, job, total=sheet.at_most, processed=0)
             errors: list[RowError] = []
             plan = _Plan()
+            unlooked = CheckedRows()  # the ID numbers of the valid rows of batches not looked up
             processed, reported = 0, time.monotonic()
             for index, checked in enumerate(reading):
                 # Rows go to the database while the next batch is read and checked; they count
                 # only when the job's result is committed with them (below).
-                found = _existing(lookup, job.session_id, checked) if look_up or index == 0 else {}
-                look_up = look_up or bool(found)
+                if look_up or index == 0:
+                    found = _existing(lookup, job.session_id, checked.valid.values())
+                    look_up = look_up or bool(found)
+                else:
+                    found = {}
+                    unlooked.valid.update((number, {"id_number": v["id_number"]}) for number, v in checked.valid.items())
                 batch = _plan(found, checked, job, on_existing)
                 errors += checked.errors
                 if _writes(policy, errors):
@@ -212,6 +218,10 @@ def _import_file(database: Database, storage: Storage, job: Job, data: bytes, un
             if not reading.total:
                 raise BadWorkbook("表格中没有报名数据（表头下方没有填写任何行），请填写后再上传")
             write = _writes(policy, errors)
+            if not write and unlooked.valid:  # no row written to be refused: the report needs the lookup
+                plan.merge(_plan(_existing(lookup, job.session_id, unlooked.valid.values()), unlooked, job,
+                                 on_existing))
+                errors += unlooked.errors
             errors.sort(key=lambda e: (e.row, e.column or ""))
             if errors:  # a large report takes a while: the exact count (it was at most) shows meanwhile
                 heartbeat(database, job, processed=processed, total=reading.total)
@@ -272,11 +282,11 @@ def _plan(existing: dict[str, sa.Row[Any]], checked: CheckedRows, job: Job, on_e
     return plan
 
 
-def _existing(lookup: sa.Connection, session_id: int, checked: CheckedRows) -> dict[str, sa.Row[Any]]:
-    """This session's registrations of the batch's ID numbers, with their unit's name; one short read."""
+def _existing(lookup: sa.Connection, session_id: int, rows: Iterable[dict[str, Any]]) -> dict[str, sa.Row[Any]]:
+    """This session's registrations of the rows' ID numbers, with their unit's name; one short read."""
     found: dict[str, sa.Row[Any]] = {}
     try:
-        for among in _id_number_filters(lookup, [values["id_number"] for values in checked.valid.values()]):
+        for among in _id_number_filters(lookup, [values["id_number"] for values in rows]):
             rows = lookup.execute(
                 sa.select(Registration.id, Registration.id_number, Registration.unit_id, Registration.status,
                           Registration.version, Unit.name.label("unit_name"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from app.demo import People
 from app.imports import service
@@ -52,6 +54,27 @@ def test_a_person_registered_only_in_a_later_batch_makes_the_import_read_the_fil
         mine = session.scalars(sa.select(Registration.id).where(
             Registration.session_id == exam.id, Registration.unit_id == unit.id)).all()
     assert len(mine) == ROWS - 1  # nothing of the first pass was left behind
+
+
+def test_a_file_not_written_still_reports_the_people_registered_in_batches_not_looked_up(backend):
+    """All or nothing: a bad row stops the writing, and a later batch (never looked up, never written) holds a
+    person another unit registered; the report names both."""
+    api = Api(backend.client)
+    _unit, token = admin(backend)
+    exam = make_exam_session(backend.database)
+    data, numbers = file_and_numbers(43)
+    book = load_workbook(io.BytesIO(data))
+    book["报名信息"].cell(row=3 + 600, column=9).value = "12345"  # 手机号码 of the 601st person
+    out = io.BytesIO()
+    book.save(out)
+    other = make_unit(backend.database, name=OTHER_UNIT, division="450103")
+    make_registration(backend.database, unit=other, exam=exam, id_number=numbers[1000])
+
+    job = wait_for(api, token, upload(api, token, exam.id, out.getvalue())["job"]["id"], timeout=120)
+
+    assert job["status"] == "SUCCEEDED" and job["summary"]["written"] is False
+    assert [(e["row"], e["column"]) for e in job["rowErrors"]] == [(603, "手机号码"), (1003, "身份证号码")]
+    assert OTHER_UNIT in job["rowErrors"][1]["message"]
 
 
 def test_a_person_registered_meanwhile_rolls_the_attempt_back_and_the_next_names_the_unit(backend, monkeypatch,
