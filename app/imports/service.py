@@ -282,11 +282,11 @@ def _plan(existing: dict[str, sa.Row[Any]], checked: CheckedRows, job: Job, on_e
     return plan
 
 
-def _existing(lookup: sa.Connection, session_id: int, rows: Iterable[dict[str, Any]]) -> dict[str, sa.Row[Any]]:
-    """This session's registrations of the rows' ID numbers, with their unit's name; one short read."""
+def _existing(lookup: sa.Connection, session_id: int, valid: Iterable[dict[str, Any]]) -> dict[str, sa.Row[Any]]:
+    """This session's registrations of the valid rows' ID numbers, with their unit's name; one short read."""
     found: dict[str, sa.Row[Any]] = {}
     try:
-        for among in _id_number_filters(lookup, [values["id_number"] for values in rows]):
+        for among in _id_number_filters(lookup, [values["id_number"] for values in valid]):
             rows = lookup.execute(
                 sa.select(Registration.id, Registration.id_number, Registration.unit_id, Registration.status,
                           Registration.version, Unit.name.label("unit_name"))
