@@ -59,7 +59,7 @@ from app.imports.rows import check_each
 
 BATCH = 500
 # The child checks SHARE - 1 batches out of SHARE and leaves one to the importing process,
-# which also looks up, writes and reports every batch.
+# which also plans, writes and reports every batch.
 SHARE = 6
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 

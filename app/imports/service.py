@@ -228,13 +228,7 @@ def _import_file(database: Database, storage: Storage, job: Job, data: bytes, un
                 report = error_workbook(data, sheet.name, sheet.header_row, errors)
                 report_key = storage.put(report, folder="reports", suffix=".xlsx").key
                 heartbeat(database, job)  # a large report takes a while: still alive
-            result = {
-                "policy": policy.value, "total": reading.total, "invalid": len({e.row for e in errors}),
-                "created": writer.count if write else 0, "updated": len(plan.update) if write else 0,
-                "skipped": len(plan.skip), "written": write and bool(writer.count or plan.update),
-                "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
-            }
-            result["message"] = _summary(policy, result)
+            result = _result(policy, reading.total, errors, plan, created=writer.count if write else 0, write=write)
             writer.commit(write=write, updates=plan.update, result=result, report_key=report_key)
     except sa.exc.IntegrityError:
         if report_key:
@@ -242,6 +236,19 @@ def _import_file(database: Database, storage: Storage, job: Job, data: bytes, un
         if look_up:
             raise  # looked up, yet registered meanwhile: run_import checks the file again
         raise _SomeoneRegistered() from None
+
+
+def _result(policy: ImportPolicy, total: int, errors: list[RowError], plan: _Plan, *, created: int,
+            write: bool) -> dict[str, Any]:
+    """The job's result: counts, every problem (the first MAX_STORED_ROW_ERRORS of them) and a summary."""
+    result = {
+        "policy": policy.value, "total": total, "invalid": len({e.row for e in errors}),
+        "created": created, "updated": len(plan.update) if write else 0,
+        "skipped": len(plan.skip), "written": write and bool(created or plan.update),
+        "rowErrors": [e.as_dict() for e in errors[:MAX_STORED_ROW_ERRORS]], "rowErrorCount": len(errors),
+    }
+    result["message"] = _summary(policy, result)
+    return result
 
 
 def _writes(policy: ImportPolicy, errors: list[RowError]) -> bool:
@@ -466,7 +473,8 @@ class _PostgresRows(_NewRows):
 
 @contextmanager
 def _unique_clash(statement: str) -> Iterator[None]:
-    """psycopg's IntegrityError as SQLAlchemy's, which run_import answers by checking the file again."""
+    """psycopg's IntegrityError as SQLAlchemy's: _import_file reads the file again, looking every row up,
+    or (when it had looked every row up) run_import checks the file again in a new attempt."""
     try:
         yield
     except psycopg.IntegrityError as exc:  # someone registered one of these people meanwhile
